@@ -1,0 +1,84 @@
+"""The application factory.
+
+    create_app()  →  Litestar app with the domain controllers, templates, static files, error
+                     handlers and a lifespan that opens the database and runs the outbox worker.
+
+Search settings come from MEILI_URL / MEILI_MASTER_KEY (`marketplace run` starts its own
+Meilisearch and sets them). Tests pass their own `SearchEngine`.
+"""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine as Jinja
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from marketplace.db import close_database, open_database
+from marketplace.providers.controllers import ProviderApiController, ProviderPageController, open_data_csv
+from marketplace.settings import PROJECT_DIR, Settings, get_settings
+from marketplace.system.controllers import SystemController
+from marketplace.web.errors import EXCEPTION_HANDLERS
+from marketplace.web.i18n import JINJA_FILTERS, JINJA_GLOBALS
+from search.client import SearchEngine
+from search.sync import run_worker
+
+TEMPLATES_DIR = PROJECT_DIR / "templates"
+STATIC_DIR = PROJECT_DIR / "static"
+DKFDS_DIR = PROJECT_DIR / "node_modules" / "dkfds" / "dist"
+
+
+def _configure_jinja(engine: Jinja) -> None:
+    engine.engine.globals.update(JINJA_GLOBALS)
+    engine.engine.filters.update(JINJA_FILTERS)
+
+
+def create_app(
+    settings: Settings | None = None, *, search_engine: SearchEngine | None = None, run_outbox_worker: bool = True
+) -> Litestar:
+    """Build the portal."""
+    settings = settings or get_settings()
+    engine = search_engine or SearchEngine(settings.meili_url or "http://127.0.0.1:7700", settings.meili_master_key,
+                                           settings.meili_index, target_name=settings.meili_target or None)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await open_database()
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(engine, stop, settings.outbox_poll_seconds)) if run_outbox_worker else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                await asyncio.wait([worker], timeout=10)
+                worker.cancel()
+            await close_database()
+
+    return Litestar(
+        route_handlers=[
+            SystemController, ProviderApiController, open_data_csv, ProviderPageController,
+            create_static_files_router(path="/static/dkfds", directories=[DKFDS_DIR], name="dkfds",
+                                       include_in_schema=False),
+            create_static_files_router(path="/static/app", directories=[STATIC_DIR], name="static",
+                                       include_in_schema=False),
+        ],
+        dependencies={"search_engine": Provide(lambda: engine, sync_to_thread=False, use_cache=True)},
+        template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=Jinja, engine_callback=_configure_jinja),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
+        openapi_config=OpenAPIConfig(
+            title="Godkendte aktører API", version="1.0.0", path="/schema",
+            description="Åbne data om godkendte aktører / Open data on approved providers.",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        lifespan=[lifespan],
+        state={"search_engine": engine, "settings": settings},
+    )

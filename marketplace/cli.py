@@ -1,0 +1,156 @@
+"""The `marketplace` command (the public contract in DESIGN.md).
+
+    marketplace run           the portal with everything it needs, on the embedded defaults
+    marketplace seed-demo     demo data (only into an empty database)
+    marketplace reindex       build a fresh search index from the database and swap it in
+    marketplace migrate       apply database migrations
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from typing import Any, Callable, Iterator
+
+import click
+
+from marketplace.settings import get_settings
+
+
+def _say(da: str, en: str) -> None:
+    click.echo(f"{da} / {en}", err=True)
+
+
+def _phase_progress() -> Callable[[str, int, int], None]:
+    """A progress reporter for long steps: one line per phase, updated in place on a terminal."""
+    def report(phase: str, done: int, total: int) -> None:
+        end = "\n" if done >= total or not sys.stderr.isatty() else "\r"
+        if sys.stderr.isatty() or done >= total or done == 0:
+            pct = 100 * done // max(total, 1)
+            click.echo(f"  {phase}: {done}/{total} ({pct} %)", err=True, nl=False)
+            click.echo(end, err=True, nl=False)
+    return report
+
+
+@contextlib.contextmanager
+def search_server() -> Iterator[Any]:
+    """MEILI_URL when given; otherwise start the embedded Meilisearch and stop it afterwards."""
+    settings = get_settings()
+    if not settings.meili_embedded:
+        yield None
+        return
+    from search.server import MeiliServer
+
+    server = MeiliServer(data_dir=settings.data_dir / "meilisearch")
+    _say("Starter Meilisearch", "Starting Meilisearch")
+    server.start()
+    os.environ["MEILI_URL"], os.environ["MEILI_MASTER_KEY"] = server.url, server.master_key
+    os.environ["MEILI_TARGET"] = "embedded"  # the port changes per run; the delivery cursor must not
+    get_settings.cache_clear()
+    try:
+        yield server
+    finally:
+        _say("Stopper Meilisearch", "Stopping Meilisearch")
+        server.stop()
+
+
+def _engine():
+    from search.client import SearchEngine
+
+    s = get_settings()
+    return SearchEngine(s.meili_url, s.meili_master_key, s.meili_index, target_name=s.meili_target or None)
+
+
+async def _with_db(coro_fn: Callable[[], Any]) -> Any:
+    from marketplace.db import close_database, open_database
+
+    await open_database()
+    try:
+        return await coro_fn()
+    finally:
+        await close_database()
+
+
+async def _sync_index(full: bool) -> None:
+    """Bring the index up to date: a full rebuild when asked or when the index looks wrong,
+    else deliver the outbox backlog."""
+    from litestar.concurrency import sync_to_thread
+
+    from search import outbox, sync
+
+    engine = _engine()
+    count = await sync_to_thread(engine.document_count)
+    public = len(await sync.public_provider_ids())
+    if full or count is None or await outbox.cursor_of(engine.target) == 0 or (count == 0 and public):
+        _say("Bygger søgeindeks", "Building the search index")
+        report = _phase_progress()
+        n = await sync.rebuild(engine, progress=lambda d, t: report("indeks/index", d, t))
+        _say(f"{n} aktører i indekset", f"{n} providers indexed")
+    delivered = await sync.drain_all(engine)
+    if delivered:
+        _say(f"{delivered} ændringer leveret til søgningen", f"{delivered} changes delivered to search")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Godkendte aktører – the approved-provider marketplace portal."""
+
+
+@main.command()
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Load demo data into an empty database.")
+@click.option("--workers", default=1, show_default=True, help="Server processes (uvicorn workers).")
+def run(demo: bool, workers: int) -> None:
+    """Run the portal with everything it needs, on the embedded defaults."""
+    import uvicorn
+
+    from marketplace.bootstrap import prepare_database
+
+    settings = get_settings()
+    _say("Forbereder databasen", "Preparing the database")
+    counts = asyncio.run(_with_db(lambda: prepare_database(demo=demo, progress=_phase_progress())))
+    if counts:
+        _say(f"Demodata indlæst: {counts}", f"Demo data loaded: {counts}")
+    with search_server():
+        asyncio.run(_with_db(lambda: _sync_index(full=False)))
+        _say(f"Portalen kører på http://{settings.host}:{settings.port}  (Ctrl-C stopper)",
+             f"The portal runs on http://{settings.host}:{settings.port}  (Ctrl-C stops)")
+        if workers > 1:
+            uvicorn.run("marketplace.asgi:app", host=settings.host, port=settings.port, workers=workers,
+                        log_level="warning", access_log=False)
+        else:
+            from marketplace.app import create_app
+
+            uvicorn.run(create_app(), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+
+
+@main.command("seed-demo")
+def seed_demo_cmd() -> None:
+    """Load the demo data (deterministic) into an empty database."""
+    from marketplace.bootstrap import prepare_database
+
+    counts = asyncio.run(_with_db(lambda: prepare_database(demo=True, progress=_phase_progress())))
+    if counts is None:
+        _say("Databasen har allerede aktører – intet ændret", "The database already has providers – nothing changed")
+    else:
+        _say(f"Demodata indlæst: {counts}", f"Demo data loaded: {counts}")
+
+
+@main.command()
+def reindex() -> None:
+    """Build a fresh search index from the database and swap it in (no downtime)."""
+    with search_server():
+        asyncio.run(_with_db(lambda: _sync_index(full=True)))
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the database migrations."""
+    from marketplace.bootstrap import migrate as run_migrations
+
+    asyncio.run(_with_db(run_migrations))
+    _say("Databasen er opdateret", "The database is up to date")
+
+
+if __name__ == "__main__":
+    main()

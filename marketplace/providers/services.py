@@ -1,0 +1,93 @@
+"""Use cases for public provider data: search, the provider page, the API document, open data.
+
+Search reads the index; a provider's page and its API document read the database (the truth).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+from litestar.concurrency import sync_to_thread
+
+from marketplace.errors import NotFound
+from marketplace.outcomes.tables import ProviderResult
+from marketplace.providers.tables import Decision, ListingRevision, Provider
+from marketplace.reviews.tables import Review
+from search import queries, sync
+from search.client import SearchEngine
+from search.documents import is_public, provider_document
+from search.queries import SearchParams, SearchResult
+
+
+async def search_providers(engine: SearchEngine, params: SearchParams) -> SearchResult:
+    """Run a citizen search off the event loop."""
+    return await sync_to_thread(queries.search, engine, params)
+
+
+@dataclass
+class ProviderPage:
+    """Everything the public provider page shows."""
+
+    provider: dict[str, Any]
+    revision: dict[str, Any] | None
+    document: dict[str, Any] | None  # the public document (same shape as the API); None when not public
+    people_like_me: dict[str, Any] = field(default_factory=dict)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    stale: bool = False
+
+
+async def provider_page(slug: str) -> ProviderPage:
+    """The public page of a provider that has been approved at least once; NotFound otherwise."""
+    provider = await Provider.select().where(Provider.slug == slug).first()
+    if provider is None or provider["status"] == Provider.Status.registered:
+        raise NotFound(f"Ingen godkendt aktør med adressen {slug[:60]}.", f"No approved provider at {slug[:60]}.")
+    snap = (await sync.load_snapshots([provider["id"]]))[provider["id"]]
+    latest = await (
+        ProviderResult.select(ProviderResult.people_like_me).where(ProviderResult.provider == provider["id"])
+        .order_by(ProviderResult.id, ascending=False).first().output(load_json=True)
+    )
+    reviews = await (
+        Review.select(Review.rating, Review.text, Review.reply, Review.created_at, Review.reply_at)
+        .where(Review.provider == provider["id"], Review.text_status == Review.TextStatus.published)
+        .order_by(Review.created_at, ascending=False).limit(20)
+    )
+    decisions = await (
+        Decision.select(Decision.action, Decision.reason, Decision.decided_at)
+        .where(Decision.provider == provider["id"]).order_by(Decision.decided_at, ascending=False)
+    )
+    return ProviderPage(
+        provider=provider,
+        revision=snap.revision,
+        document=provider_document(snap) if is_public(snap) else None,
+        people_like_me=(latest or {}).get("people_like_me") or {},
+        reviews=reviews,
+        decisions=decisions,
+        stale=snap.stale,
+    )
+
+
+async def public_document(provider_id: int) -> dict[str, Any]:
+    """The public document of a provider, read from the database; NotFound when not public."""
+    snaps = await sync.load_snapshots([provider_id])
+    snap = snaps.get(provider_id)
+    if snap is None or not is_public(snap):
+        raise NotFound(f"Ingen offentlig aktør med id {provider_id}.", f"No public provider with id {provider_id}.")
+    return provider_document(snap)
+
+
+async def iter_public_documents(batch: int = 500) -> AsyncIterator[dict[str, Any]]:
+    """Every public provider's document, in id order, read in batches (for open data)."""
+    ids = await sync.public_provider_ids()
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        snaps = await sync.load_snapshots(chunk)
+        for pid in chunk:
+            snap = snaps.get(pid)
+            if snap is not None and is_public(snap):
+                yield provider_document(snap)
+
+
+async def approved_revision_count() -> int:
+    """How many approved listings exist (for health and start-up checks)."""
+    return await ListingRevision.count().where(ListingRevision.status == ListingRevision.Status.approved)

@@ -1,0 +1,1 @@
+"""System routes: health, language switch, the methods page."""

@@ -1,0 +1,1 @@
+"""Shared web plumbing: templates, language, error pages and JSON errors, static files."""

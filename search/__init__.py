@@ -1,0 +1,1 @@
+"""Search: index settings, documents, the outbox and query building (only package that imports meilisearch)."""

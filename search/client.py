@@ -1,0 +1,123 @@
+"""The only place that talks to Meilisearch. Synchronous (the client uses requests): callers on the
+event loop go through `litestar.concurrency.sync_to_thread`.
+
+Errors from the client (unreachable, API error, timeout) become `SearchUnavailable` or
+`SearchTaskFailed` here and nowhere else.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
+
+import meilisearch
+from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
+
+from marketplace.errors import SearchUnavailable
+from search.settings import INDEX_SETTINGS, PRIMARY_KEY
+
+TASK_TIMEOUT_MS = 120_000
+
+
+class SearchTaskFailed(Exception):
+    """A Meilisearch task ended in a status other than `succeeded`."""
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn the client's three kinds of failure into the domain's SearchUnavailable."""
+    try:
+        yield
+    except (MeilisearchCommunicationError, MeilisearchTimeoutError) as exc:
+        raise SearchUnavailable(str(exc)) from exc
+    except MeilisearchApiError as exc:
+        raise SearchUnavailable(f"{exc.code}: {exc.message}") from exc
+
+
+class SearchEngine:
+    """One Meilisearch server and the providers index on it."""
+
+    def __init__(
+        self, url: str, api_key: str | None, index_uid: str, *, timeout: int = 10, target_name: str | None = None
+    ) -> None:
+        self.url = url
+        self.index_uid = index_uid
+        self.target_name = target_name
+        self.client = meilisearch.Client(url, api_key or None, timeout=timeout)
+
+    @property
+    def target(self) -> str:
+        """The outbox delivery target name of this server + index."""
+        return f"{self.target_name or self.url.rstrip('/')}#{self.index_uid}"
+
+    @property
+    def index(self) -> meilisearch.index.Index:
+        return self.client.index(self.index_uid)
+
+    # -- tasks -------------------------------------------------------------------------------------
+    def wait(self, task_uid: int, timeout_ms: int = TASK_TIMEOUT_MS, *, allow: tuple[str, ...] = ()) -> None:
+        """Wait for a task; raise SearchTaskFailed unless it succeeded (or failed with an
+        error code in `allow`)."""
+        task = self.client.wait_for_task(task_uid, timeout_in_ms=timeout_ms, interval_in_ms=25)
+        if task.status == "succeeded":
+            return
+        if task.status == "failed" and (task.error or {}).get("code") in allow:
+            return
+        raise SearchTaskFailed(f"task {task_uid} {task.status}: {task.error}")
+
+    # -- health ------------------------------------------------------------------------------------
+    def is_healthy(self) -> bool:
+        return self.client.is_healthy()
+
+    def document_count(self) -> int | None:
+        try:
+            return self.index.get_stats().number_of_documents
+        except (MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError):
+            return None
+
+    # -- index management --------------------------------------------------------------------------
+    def ensure_index(self, uid: str | None = None) -> None:
+        """Create the index if missing and apply the settings (settings before documents)."""
+        uid = uid or self.index_uid
+        try:
+            self.client.get_index(uid)
+        except MeilisearchApiError as exc:
+            if exc.code != "index_not_found":
+                raise
+            self.wait(self.client.create_index(uid, {"primaryKey": PRIMARY_KEY}).task_uid)
+        self.wait(self.client.index(uid).update_settings(INDEX_SETTINGS).task_uid)
+
+    def delete_index(self, uid: str) -> None:
+        """Delete an index; a missing one is fine."""
+        self.wait(self.client.delete_index(uid).task_uid, allow=("index_not_found",))
+
+    def apply(self, upserts: Sequence[dict[str, Any]], deletes: Sequence[int], uid: str | None = None) -> None:
+        """Idempotent upserts and deletes; returns only when Meilisearch has applied them."""
+        index = self.client.index(uid or self.index_uid)
+        tasks = []
+        if upserts:
+            tasks.append(index.add_documents(list(upserts), primary_key=PRIMARY_KEY).task_uid)
+        if deletes:
+            tasks.append(index.delete_documents(ids=list(deletes)).task_uid)
+        for task_uid in tasks:
+            self.wait(task_uid)
+
+    def swap(self, a: str, b: str) -> None:
+        """Atomically swap two indexes (settings move with the documents)."""
+        self.wait(self.client.swap_indexes([{"indexes": [a, b]}]).task_uid)
+
+    # -- queries -----------------------------------------------------------------------------------
+    def multi_search(self, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run several searches in one request."""
+        with translated_errors():
+            for q in queries:
+                q.setdefault("indexUid", self.index_uid)
+            return self.client.multi_search(queries)["results"]
+
+    def get_document(self, provider_id: int) -> dict[str, Any] | None:
+        with translated_errors():
+            try:
+                return dict(self.index.get_document(provider_id))
+            except MeilisearchApiError as exc:
+                if exc.code == "document_not_found":
+                    return None
+                raise

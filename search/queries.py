@@ -1,0 +1,297 @@
+"""Search parameters → Meilisearch queries → a SearchResult.
+
+`parse_search_params` validates raw query parameters (the same names on `/` and `/api/providers`)
+and raises `InvalidInput` naming the parameter. `build_queries` turns valid parameters into
+Meilisearch multi-search queries; `search` runs them (blocking: call from a thread).
+
+Location: a postcode or a municipality becomes a point and a municipality. Without a radius only
+providers covering that municipality are found; with `radius_km`, covering providers come first and
+then providers with an office within the radius that do not cover it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+from marketplace.errors import InvalidInput
+from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, resolve_place
+from marketplace.reference.catalog import CAPACITIES
+from search.client import SearchEngine
+from search.settings import FACETS
+
+PER_PAGE = 20
+MAX_PAGE = 100
+MAX_RADIUS_KM = 300
+MAX_QUERY_CHARS = 200
+SORTS = ("best", "success_rate", "reviews", "price", "distance", "name")
+
+RETRIEVE = [
+    "id", "slug", "cvr", "name", "type", "summary", "municipalities", "regions", "remote", "target_groups",
+    "services", "service_prices", "price_min", "price_max", "languages", "capacity", "waiting_weeks",
+    "first_contact_days", "offices", "results", "results_by_target_group", "method_version", "review_avg",
+    "review_count", "last_confirmed_at", "stale", "company_oriented", "_geo",
+]
+
+
+@dataclass(frozen=True)
+class Place:
+    municipality: int
+    lat: float
+    lon: float
+    label: str
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str = ""
+    place: Place | None = None
+    radius_km: int | None = None
+    target_group: str | None = None
+    services: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    regions: tuple[int, ...] = ()
+    capacity: tuple[str, ...] = ()
+    remote: bool = False
+    min_stars: int | None = None
+    sort: str = "best"
+    page: int = 1
+    per_page: int = PER_PAGE
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass
+class SearchResult:
+    hits: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, dict[str, int]]
+    covering_total: int | None = None  # with a radius: how many of `total` cover the municipality
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+# -- parsing -----------------------------------------------------------------------------------------
+def _values(raw: Mapping[str, Any], name: str) -> list[str]:
+    """All non-empty values of a parameter (repeated or comma separated)."""
+    value = raw.get(name)
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else [value]
+    out: list[str] = []
+    for item in items:
+        out.extend(part.strip() for part in str(item).split(",") if part.strip())
+    return out
+
+
+def _one(raw: Mapping[str, Any], name: str) -> str:
+    values = _values(raw, name)
+    if len(values) > 1:
+        raise InvalidInput(name, f"Angiv højst én værdi for {name}.", f"Give at most one value for {name}.")
+    return values[0] if values else ""
+
+
+def _whole(raw: Mapping[str, Any], name: str, low: int, high: int, da: str, en: str) -> int | None:
+    text = _one(raw, name)
+    if not text:
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise InvalidInput(name, da, en)
+    return number
+
+
+def _slugs(raw: Mapping[str, Any], name: str, allowed: Mapping[str, Any], what_da: str, what_en: str) -> tuple[str, ...]:
+    values = tuple(dict.fromkeys(_values(raw, name)))
+    for v in values:
+        if v not in allowed:
+            known = ", ".join(allowed)
+            raise InvalidInput(
+                name, f"Ukendt {what_da}: {v[:40]}. Vælg en af: {known}.", f"Unknown {what_en}: {v[:40]}. Use one of: {known}."
+            )
+    return values
+
+
+def parse_search_params(raw: Mapping[str, Any]) -> SearchParams:
+    """Validate raw query parameters; raise InvalidInput naming the first bad one."""
+    q = _one(raw, "q") if "q" in raw else ""
+    if len(q) > MAX_QUERY_CHARS:
+        raise InvalidInput("q", f"Søgeteksten må højst være {MAX_QUERY_CHARS} tegn.",
+                           f"The search text may be at most {MAX_QUERY_CHARS} characters.")
+    place = None
+    postcode = _one(raw, "postcode")
+    municipality = _one(raw, "municipality")
+    if postcode:
+        if not (postcode.isdigit() and len(postcode) == 4) or (found := resolve_place(postcode)) is None:
+            raise InvalidInput("postcode", f"Ukendt postnummer: {postcode[:20]}. Indtast et dansk postnummer med 4 cifre – fx 8000.",
+                               f"Unknown postcode: {postcode[:20]}. Enter a Danish 4-digit postcode, e.g. 8000.")
+        place = Place(*found)
+    elif municipality:
+        found = resolve_place(municipality)
+        if found is None or (municipality.isdigit() and len(municipality) == 4):
+            raise InvalidInput("municipality", f"Ukendt kommune: {municipality[:40]}. Brug en kommunekode (fx 751) eller et kommunenavn (fx Aarhus).",
+                               f"Unknown municipality: {municipality[:40]}. Use a municipality code (e.g. 751) or name (e.g. Aarhus).")
+        place = Place(*found)
+    radius = _whole(raw, "radius_km", 1, MAX_RADIUS_KM,
+                    f"Afstand skal være et helt antal kilometer fra 1 til {MAX_RADIUS_KM}.",
+                    f"Distance must be a whole number of kilometres from 1 to {MAX_RADIUS_KM}.")
+    if radius is not None and place is None:
+        raise InvalidInput("radius_km", "Afstand kræver et postnummer eller en kommune.",
+                           "A distance needs a postcode or a municipality.")
+    target_groups = _slugs(raw, "target_group", TARGET_GROUPS, "målgruppe", "target group")
+    if len(target_groups) > 1:
+        raise InvalidInput("target_group", "Vælg højst én målgruppe.", "Choose at most one target group.")
+    region_codes = _slugs(raw, "region", {str(c): n for c, n in REGIONS.items()}, "region", "region")
+    stars = _whole(raw, "stars", 1, 5, "Stjerner skal være et helt tal fra 1 til 5.", "Stars must be a whole number from 1 to 5.")
+    sort = _one(raw, "sort") or "best"
+    if sort not in SORTS:
+        raise InvalidInput("sort", f"Ukendt sortering: {sort[:40]}. Vælg en af: {', '.join(SORTS)}.",
+                           f"Unknown sort: {sort[:40]}. Use one of: {', '.join(SORTS)}.")
+    if sort == "distance" and place is None:
+        raise InvalidInput("sort", "Sortering efter afstand kræver et postnummer eller en kommune.",
+                           "Sorting by distance needs a postcode or a municipality.")
+    page = _whole(raw, "page", 1, MAX_PAGE, f"Side skal være et helt tal fra 1 til {MAX_PAGE}.",
+                  f"Page must be a whole number from 1 to {MAX_PAGE}.") or 1
+    per_page = _whole(raw, "per_page", 1, 100, "per_page skal være et helt tal fra 1 til 100.",
+                      "per_page must be a whole number from 1 to 100.") or PER_PAGE
+    remote = _one(raw, "remote")
+    if remote not in ("", "true", "false", "1", "0", "on"):
+        raise InvalidInput("remote", "remote skal være true eller false.", "remote must be true or false.")
+    return SearchParams(
+        q=q, place=place, radius_km=radius, target_group=target_groups[0] if target_groups else None,
+        services=_slugs(raw, "service", SERVICES, "indsats", "service"),
+        languages=_slugs(raw, "language", LANGUAGES, "sprog", "language"),
+        types=_slugs(raw, "type", PROVIDER_TYPES, "aktørtype", "provider type"),
+        regions=tuple(int(r) for r in region_codes),
+        capacity=_slugs(raw, "capacity", CAPACITIES, "kapacitet", "capacity"),
+        remote=remote in ("true", "1", "on"), min_stars=stars, sort=sort, page=page, per_page=per_page, raw=raw,
+    )
+
+
+# -- query building ----------------------------------------------------------------------------------
+def _any_of(attribute: str, values: tuple[Any, ...]) -> str:
+    quoted = ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in values)
+    return f"{attribute} IN [{quoted}]"
+
+
+def base_filters(p: SearchParams) -> list[str]:
+    """Filters from the facets (no location). Values are validated slugs, so quoting is safe."""
+    filters = []
+    if p.target_group:
+        filters.append(f'target_groups = "{p.target_group}"')
+    filters.extend(f'services = "{s}"' for s in p.services)  # every chosen service
+    if p.languages:
+        filters.append(_any_of("languages", p.languages))  # any chosen language
+    if p.types:
+        filters.append(_any_of("type", p.types))
+    if p.regions:
+        filters.append(_any_of("regions", p.regions))
+    if p.capacity:
+        filters.append(_any_of("capacity", p.capacity))
+    if p.remote:
+        filters.append("remote = true")
+    if p.min_stars:
+        filters.append(f"stars >= {p.min_stars}")
+    return filters
+
+
+def sort_rules(p: SearchParams) -> list[str]:
+    """Meilisearch sort for the chosen order; the target group's own numbers when one is chosen."""
+    tg = p.target_group
+    score = f"score_by_tg.{tg}:desc" if tg else "score:desc"
+    success = f"success_by_tg.{tg}:desc" if tg else "success_rate:desc"
+    geo = [f"_geoPoint({p.place.lat}, {p.place.lon}):asc"] if p.place else []
+    return {
+        "best": [score, "review_avg:desc"],
+        "success_rate": [success, score],
+        "reviews": ["review_avg:desc", score],
+        "price": ["price_min:asc", score],
+        "distance": geo + [score],
+        "name": ["name:asc"],
+    }[p.sort]
+
+
+def _query(p: SearchParams, filters: list[str], **extra: Any) -> dict[str, Any]:
+    return {"q": p.q, "filter": filters, "sort": sort_rules(p), "attributesToRetrieve": RETRIEVE, **extra}
+
+
+def build_queries(p: SearchParams) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The covering query and, with a radius, the nearby-but-not-covering query."""
+    filters = base_filters(p)
+    if p.place is None:
+        return _query(p, filters), None
+    covering = _query(p, filters + [f"municipalities = {p.place.municipality}"])
+    if p.radius_km is None:
+        return covering, None
+    metres = p.radius_km * 1000
+    nearby = _query(p, filters + [f"_geoRadius({p.place.lat}, {p.place.lon}, {metres})",
+                                   f"NOT municipalities = {p.place.municipality}"])
+    return covering, nearby
+
+
+# -- running -----------------------------------------------------------------------------------------
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres."""
+    r = 6371.0088
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def _finish(hit: dict[str, Any], p: SearchParams, covering: bool) -> dict[str, Any]:
+    geo = hit.pop("_geo", None)
+    hit.pop("_geoDistance", None)
+    hit["location"] = {"lat": geo["lat"], "lon": geo["lng"]} if geo else None
+    hit["distance_km"] = (
+        round(haversine_km(p.place.lat, p.place.lon, geo["lat"], geo["lng"]), 1) if geo and p.place else None
+    )
+    hit["covers_place"] = covering if p.place else None
+    return hit
+
+
+def _sum_facets(*dists: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+    for dist in dists:
+        for facet, counts in (dist or {}).items():
+            for value, n in counts.items():
+                out.setdefault(facet, {})[value] = out.setdefault(facet, {}).get(value, 0) + n
+    return out
+
+
+def search(engine: SearchEngine, p: SearchParams) -> SearchResult:
+    """Run a search (blocking). Raises SearchUnavailable when Meilisearch cannot answer."""
+    covering, nearby = build_queries(p)
+    covering.update(page=p.page, hitsPerPage=p.per_page, facets=FACETS)
+    if nearby is None:
+        (res,) = engine.multi_search([covering])
+        hits = [_finish(h, p, True) for h in res["hits"]]
+        return SearchResult(hits, res["totalHits"], p.page, p.per_page, _sum_facets(res.get("facetDistribution")))
+    # Covering first, then nearby: page over the concatenation of the two result lists.
+    first_nearby = {**nearby, "page": 1, "hitsPerPage": p.per_page, "facets": FACETS}
+    res_c, res_n = engine.multi_search([covering, first_nearby])
+    n_cover = res_c["totalHits"]
+    hits = [_finish(h, p, True) for h in res_c["hits"]]
+    offset = (p.page - 1) * p.per_page
+    want = p.per_page - len(hits)
+    if want > 0:
+        start = max(0, offset - n_cover)
+        if start == 0:
+            more = res_n["hits"][:want]
+        else:
+            (extra,) = engine.multi_search([{**nearby, "offset": start, "limit": want}])
+            more = extra["hits"]
+        hits += [_finish(h, p, False) for h in more]
+    facets = _sum_facets(res_c.get("facetDistribution"), res_n.get("facetDistribution"))
+    return SearchResult(hits, n_cover + res_n["totalHits"], p.page, p.per_page, facets, covering_total=n_cover)
+
+
+def with_page(p: SearchParams, page: int) -> SearchParams:
+    return replace(p, page=page)

@@ -1,0 +1,53 @@
+"""The providers index: its uid and settings, applied before any document is added."""
+from __future__ import annotations
+
+from marketplace.reference import TARGET_GROUPS
+
+PRIMARY_KEY = "id"
+
+FILTERABLE = [
+    "municipalities", "regions", "target_groups", "services", "languages", "type",
+    "capacity", "remote", "stars", "stale", "_geo",
+]
+FACETS = ["target_groups", "services", "languages", "type", "capacity", "regions", "stars", "remote"]
+
+INDEX_SETTINGS: dict = {
+    "searchableAttributes": [
+        "name", "target_group_names", "service_names", "summary", "municipality_names", "office_cities",
+        "region_names", "type_name",
+    ],
+    "displayedAttributes": ["*"],
+    "filterableAttributes": FILTERABLE,
+    "sortableAttributes": [
+        "score", "success_rate", "review_avg", "price_min", "name", "_geo",
+        *[f"score_by_tg.{slug}" for slug in TARGET_GROUPS],
+        *[f"success_by_tg.{slug}" for slug in TARGET_GROUPS],
+    ],
+    "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
+    "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}},
+    "pagination": {"maxTotalHits": 2000},
+    "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 4, "twoTypos": 8}},
+    # Danish synonyms: what citizens type ↔ what listings say. Multi-way groups.
+    "synonyms": {},
+}
+
+_SYNONYM_GROUPS = [
+    ["ledig", "arbejdsløs", "arbejdsledig", "jobsøgende"],
+    ["a-kasse", "arbejdsløshedskasse", "akasse"],
+    ["jobcenter", "jobcentret", "kommunen"],
+    ["praktik", "virksomhedspraktik", "arbejdsprøvning"],
+    ["løntilskud", "loentilskud", "løntilskudsjob"],
+    ["sygemeldt", "sygedagpenge", "syg"],
+    ["kontanthjælp", "kontanthjaelp", "bistand"],
+    ["mentor", "støtteperson", "mentorstøtte"],
+    ["kursus", "forløb", "opkvalificering", "efteruddannelse"],
+    ["cv", "ansøgning", "jobsøgning"],
+    ["flygtning", "integration", "indvandrer"],
+    ["dansk", "danskundervisning", "sprogskole"],
+    ["job", "arbejde", "beskæftigelse"],
+    ["fleksjob", "flexjob"],
+    ["psykisk", "mental", "stress", "angst"],
+]
+for _group in _SYNONYM_GROUPS:
+    for _word in _group:
+        INDEX_SETTINGS["synonyms"][_word] = [w for w in _group if w != _word]
