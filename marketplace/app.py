@@ -22,9 +22,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from marketplace.db import close_database, open_database
-from marketplace.providers.controllers import ProviderApiController, ProviderPageController, open_data_csv
+from marketplace.routes import ROUTE_HANDLERS
 from marketplace.settings import PROJECT_DIR, Settings, get_settings
-from marketplace.system.controllers import SystemController
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.i18n import JINJA_FILTERS, JINJA_GLOBALS
 from search.client import SearchEngine
@@ -64,7 +63,7 @@ def create_app(
 
     return Litestar(
         route_handlers=[
-            SystemController, ProviderApiController, open_data_csv, ProviderPageController,
+            *ROUTE_HANDLERS,
             create_static_files_router(path="/static/dkfds", directories=[DKFDS_DIR], name="dkfds",
                                        include_in_schema=False),
             create_static_files_router(path="/static/app", directories=[STATIC_DIR], name="static",
