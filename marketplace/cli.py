@@ -4,12 +4,14 @@
     marketplace seed-demo     demo data (only into an empty database)
     marketplace reindex       build a fresh search index from the database and swap it in
     marketplace migrate       apply database migrations
+    marketplace import-outcomes FILE.csv   import finished courses (all or nothing), recompute results
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 from typing import Any, Callable, Iterator
 
@@ -106,6 +108,9 @@ def run(demo: bool, workers: int) -> None:
 
     from marketplace.bootstrap import prepare_database
 
+    # uvicorn re-raises SIGTERM after its graceful shutdown; make that a normal exit so the
+    # Meilisearch we started is stopped by search_server()'s cleanup.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     settings = get_settings()
     _say("Forbereder databasen", "Preparing the database")
     counts = asyncio.run(_with_db(lambda: prepare_database(demo=demo, progress=_phase_progress())))
@@ -150,6 +155,45 @@ def migrate() -> None:
 
     asyncio.run(_with_db(run_migrations))
     _say("Databasen er opdateret", "The database is up to date")
+
+
+@main.command("import-outcomes")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--check", is_flag=True, help="Only check the file and report; apply nothing.")
+def import_outcomes_cmd(file: str, check: bool) -> None:
+    """Import finished courses from a UTF-8 CSV (all or nothing) and recompute the results.
+
+    Bad lines are listed (line, field, message) and nothing is applied: exit code 1. Results
+    reach the search index through the outbox (the running portal delivers them)."""
+    from marketplace.errors import DomainError
+    from marketplace.outcomes.importer import (
+        OutcomeFileRejected, format_report, import_outcomes, validate_outcome_file,
+    )
+
+    progress = _phase_progress()
+    try:
+        if check:
+            report = asyncio.run(_with_db(lambda: validate_outcome_file(file, progress=progress)))
+            if not report.ok:
+                raise OutcomeFileRejected(report)
+            click.echo(f"Filen er i orden: {report.rows} forløb / The file is valid: {report.rows} courses")
+            return
+        summary = asyncio.run(_with_db(lambda: import_outcomes(file, progress=progress)))
+    except OutcomeFileRejected as exc:
+        click.echo(f"{exc.da} / {exc.en}")
+        for line in format_report(exc.report):
+            click.echo(line)
+        sys.exit(1)
+    except DomainError as exc:
+        click.echo(f"{exc.da} / {exc.en}")
+        sys.exit(1)
+    click.echo(f"Indlæst / imported (import {summary.import_id}): {summary.rows} rækker/rows – "
+               f"{summary.new} nye/new, {summary.changed} rettede/changed, {summary.unchanged} uændrede/unchanged")
+    if summary.providers_recomputed is None:
+        click.echo("Ingen ændringer – resultaterne er ikke genberegnet / No changes – results not recomputed")
+    else:
+        click.echo(f"Resultater genberegnet for {summary.providers_recomputed} aktører / "
+                   f"results recomputed for {summary.providers_recomputed} providers")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Used by `marketplace run` (when no MEILI_URL is given) and by the test suite.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import shutil
@@ -19,6 +20,7 @@ from marketplace.settings import PROJECT_DIR
 
 CACHED_BINARY = PROJECT_DIR / ".cache" / "meilisearch" / "meilisearch-1.21.0"
 FETCH_SCRIPT = PROJECT_DIR / "tools" / "fetch-meilisearch"
+PR_SET_PDEATHSIG = 1
 
 
 def find_binary() -> Path:
@@ -32,6 +34,14 @@ def find_binary() -> Path:
         out = subprocess.run([str(FETCH_SCRIPT)], check=True, stdout=subprocess.PIPE, text=True)
         return Path(out.stdout.strip().splitlines()[-1])
     return CACHED_BINARY
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM it when the portal dies, however it dies."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux/glibc: stop() still runs on every orderly exit
 
 
 def free_port() -> int:
@@ -69,6 +79,7 @@ class MeiliServer:
             ],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in the terminal reaches us, and we stop it cleanly
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
