@@ -32,7 +32,7 @@ INDEX_SETTINGS: dict = {
 }
 
 _SYNONYM_GROUPS = [
-    ["ledig", "arbejdsløs", "arbejdsledig", "jobsøgende"],
+    ["ledig", "ledige", "arbejdsløs", "arbejdsløse", "arbejdsledig", "arbejdsledige", "jobsøgende"],
     ["a-kasse", "arbejdsløshedskasse", "akasse"],
     ["jobcenter", "jobcentret", "kommunen"],
     ["praktik", "virksomhedspraktik", "arbejdsprøvning"],

@@ -97,11 +97,11 @@ async def _csv_rows() -> AsyncIterator[str]:
 
 
 @get("/api/providers.csv", name="api:providers:csv", summary="Open data: every approved provider as CSV",
-     tags=["Providers / Aktører"], media_type="text/csv; charset=utf-8")
+     tags=["Providers / Aktører"], media_type="text/csv")
 async def open_data_csv() -> Stream:
     """All public providers with their numbers, one row each (UTF-8, comma separated)."""
     return Stream(
-        _csv_rows(), media_type="text/csv; charset=utf-8",
+        _csv_rows(), media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="godkendte-aktoerer.csv"'},
     )
 

@@ -1,0 +1,172 @@
+"""The citizen pages through HTTP: status and the visible Danish text."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from factories import Meili, app_client, form_values, index_all, make_provider, new_engine
+
+from search.client import SearchEngine
+
+
+@pytest.fixture(scope="module")
+def engine(meili: Meili):
+    """One index for the module, emptied after each test: one app, so templates compile once."""
+    search_engine = new_engine(meili)
+    yield search_engine
+    search_engine.delete_index(search_engine.index_uid)
+
+
+@pytest.fixture(autouse=True)
+def empty_index(engine: SearchEngine):
+    yield
+    engine.wait(engine.index.delete_all_documents().task_uid)
+
+
+@pytest.fixture(scope="module")
+async def client(engine: SearchEngine):
+    async with app_client(engine) as http:
+        yield http
+
+
+def visible_text(page: str) -> str:
+    """The page's text without tags, entities decoded, whitespace collapsed."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+# -- search page -----------------------------------------------------------------------------------
+async def test_the_search_page_lists_the_public_providers(client, engine):
+    await make_provider(name="Mentorhuset")
+    await make_provider(name="Jobfabrikken")
+    await make_provider(name="Suspenderet Aktør", status="suspended")
+    await index_all(engine)
+
+    response = await client.get("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    text = visible_text(response.text)
+    assert "Find en godkendt aktør" in text
+    assert "2 aktører fundet" in text
+    assert "Mentorhuset" in text and "Jobfabrikken" in text
+    assert "Suspenderet Aktør" not in text
+
+
+async def test_the_search_page_says_so_when_nothing_matches(client, engine):
+    await make_provider(name="Mentorhuset", municipalities=[751])
+    await index_all(engine)
+
+    response = await client.get("/", params={"municipality": "101"})
+
+    assert response.status_code == 200
+    text = visible_text(response.text)
+    assert "Ingen aktører passer til din søgning." in text
+    assert "Mentorhuset" not in text
+
+
+async def test_the_search_page_tells_how_many_cover_the_place_and_how_many_are_nearby(client, engine):
+    await make_provider(name="Dækker Aarhus", municipalities=[751])
+    await make_provider(name="Nær Silkeborg", municipalities=[740], postcode="8600")
+    await index_all(engine)
+
+    response = await client.get("/", params={"postcode": "8000", "radius_km": "50"})
+
+    assert response.status_code == 200
+    text = visible_text(response.text)
+    assert "1 dækker 8000 Aarhus C, 1 ligger inden for 50 km" in text
+    assert text.index("Dækker Aarhus") < text.index("Nær Silkeborg")
+
+
+async def test_the_search_page_keeps_a_valid_search_in_the_form(client, engine):
+    await make_provider(name="Mentorhuset")
+    await index_all(engine)
+
+    response = await client.get("/", params={"q": "mentorhuset", "postcode": "8000", "sort": "name"})
+
+    assert response.status_code == 200
+    form = form_values(response.text)
+    assert (form["q"], form["postcode"], form["sort"]) == (["mentorhuset"], ["8000"], ["name"])
+
+
+async def test_the_search_page_links_to_the_next_page_of_results(client, engine):
+    for n in range(3):
+        await make_provider(name=f"Aktør {n}")
+    await index_all(engine)
+
+    response = await client.get("/", params={"per_page": "2", "sort": "name"})
+
+    assert response.status_code == 200
+    assert "Side 1 af 2" in visible_text(response.text)
+    assert "page=2" in response.text
+
+
+async def test_the_search_page_answers_503_saying_search_is_unavailable_when_meilisearch_is_down(down_client):
+    response = await down_client.get("/", params={"q": "mentor"})
+
+    assert response.status_code == 503
+    text = visible_text(response.text)
+    assert "Søgningen er midlertidigt utilgængelig" in text
+    assert form_values(response.text)["q"] == ["mentor"]
+
+
+# -- provider page ---------------------------------------------------------------------------------
+async def test_the_provider_page_shows_the_approved_listing(client):
+    await make_provider(name="Mentorhuset", slug="mentorhuset",
+                        description="Vi hjælper ledige med en fast mentor gennem hele forløbet.",
+                        services=[{"slug": "mentor", "price_dkk": 12500, "duration_weeks": 10}])
+
+    response = await client.get("/providers/mentorhuset")
+
+    assert response.status_code == 200
+    text = visible_text(response.text)
+    assert "Mentorhuset" in text
+    assert "Vi hjælper ledige med en fast mentor gennem hele forløbet." in text
+    assert "Mentorstøtte" in text
+    assert "12.500 kr." in text
+    assert "10 uger" in text
+
+
+async def test_the_provider_page_of_a_suspended_provider_says_it_is_suspended(client):
+    await make_provider(name="Pausen", slug="pausen", status="suspended")
+
+    response = await client.get("/providers/pausen")
+
+    assert response.status_code == 200
+    assert "Aktøren er suspenderet og kan ikke vælges lige nu." in visible_text(response.text)
+
+
+async def test_a_provider_without_an_approved_listing_has_no_page(client):
+    await make_provider(name="Kladden", slug="kladden", approved=False)
+
+    response = await client.get("/providers/kladden")
+
+    assert response.status_code == 404
+    assert "Siden findes ikke" in visible_text(response.text)
+
+
+async def test_an_unknown_provider_page_answers_404_in_danish(client):
+    response = await client.get("/providers/findes-ikke")
+
+    assert response.status_code == 404
+    text = visible_text(response.text)
+    assert "Siden findes ikke" in text
+    assert "Ingen godkendt aktør med adressen findes-ikke." in text
+
+
+async def test_an_unknown_address_answers_404_in_danish(client):
+    response = await client.get("/findes/ikke")
+
+    assert response.status_code == 404
+    assert "Siden findes ikke" in visible_text(response.text)
+
+
+# -- information pages -----------------------------------------------------------------------------
+async def test_the_method_page_explains_the_numbers_in_danish(client):
+    response = await client.get("/metode")
+
+    assert response.status_code == 200
+    text = visible_text(response.text)
+    assert "Mindst 20 forløb" in text
+    assert "Wilson-interval" in text
