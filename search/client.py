@@ -1,8 +1,9 @@
 """The only place that talks to Meilisearch. Synchronous (the client uses requests): callers on the
 event loop go through `litestar.concurrency.sync_to_thread`.
 
-Errors from the client (unreachable, API error, timeout) become `SearchUnavailable` or
-`SearchTaskFailed` here and nowhere else.
+Queries translate the client's errors (unreachable, API error, timeout) into `SearchUnavailable`.
+Writes (`apply`, `swap`, index management) let them through, or raise `SearchTaskFailed` when a task
+does not succeed: their callers (the outbox worker, rebuild) retry and log, and never lose an event.
 """
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ class SearchEngine:
         if upserts:
             tasks.append(index.add_documents(list(upserts), primary_key=PRIMARY_KEY).task_uid)
         if deletes:
-            tasks.append(index.delete_documents(ids=list(deletes)).task_uid)
+            ids = ", ".join(str(int(i)) for i in deletes)
+            tasks.append(index.delete_documents(filter=f"id IN [{ids}]").task_uid)
         for task_uid in tasks:
             self.wait(task_uid)
 

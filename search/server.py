@@ -37,7 +37,8 @@ def find_binary() -> Path:
 
 
 def _die_with_parent() -> None:
-    """In the child before exec: ask Linux to SIGTERM it when the portal dies, however it dies."""
+    """In the child before exec: ask Linux to SIGTERM it when the portal dies, however it dies.
+    (The signal follows the *thread* that started it: call `start()` from the main thread.)"""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
@@ -78,6 +79,9 @@ class MeiliServer:
                 "--dump-dir", str(self.data_dir / "dumps"), "--snapshot-dir", str(self.data_dir / "snapshots"),
             ],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            # Meilisearch sizes its indexing buffers from the machine's RAM by default; a fixed budget
+            # keeps small updates (one approval) fast. MEILI_MAX_INDEXING_MEMORY overrides it.
+            env={**os.environ, "MEILI_MAX_INDEXING_MEMORY": os.environ.get("MEILI_MAX_INDEXING_MEMORY", "1 GiB")},
             start_new_session=True,  # Ctrl-C in the terminal reaches us, and we stop it cleanly
             preexec_fn=_die_with_parent,
         )

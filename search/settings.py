@@ -6,7 +6,7 @@ from marketplace.reference import TARGET_GROUPS
 PRIMARY_KEY = "id"
 
 FILTERABLE = [
-    "municipalities", "regions", "target_groups", "services", "languages", "type",
+    "id", "municipalities", "regions", "target_groups", "services", "languages", "type",
     "capacity", "remote", "stars", "stale", "_geo",
 ]
 FACETS = ["target_groups", "services", "languages", "type", "capacity", "regions", "stars", "remote"]
