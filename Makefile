@@ -56,8 +56,13 @@ test-postgres:
 	@echo "==> Tests på PostgreSQL / tests on PostgreSQL ($(TEST_PG_URL))"
 	@MARKETPLACE_DATABASE_URL=$(TEST_PG_URL) .venv/bin/pytest $(PYTEST_ARGS)
 
+# wrk (Debian) drives the load benchmark; BENCH_ARGS=--quick for a smoke run.
 bench: install
-	@.venv/bin/python -m bench.run_all
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "==> wrk (apt-get)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
+	@.venv/bin/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv node_modules .cache data

@@ -1,0 +1,1 @@
+"""Benchmarks for the portal (not tests: nothing here is timed in CI). See bench/README.md."""
