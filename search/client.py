@@ -103,6 +103,11 @@ class SearchEngine:
         for task_uid in tasks:
             self.wait(task_uid)
 
+    def send_documents(self, documents: Sequence[dict[str, Any]], uid: str | None = None) -> int:
+        """Queue an upsert without waiting; returns the task uid (wait for it with `wait`)."""
+        index = self.client.index(uid or self.index_uid)
+        return index.add_documents(list(documents), primary_key=PRIMARY_KEY).task_uid
+
     def swap(self, a: str, b: str) -> None:
         """Atomically swap two indexes (settings move with the documents)."""
         self.wait(self.client.swap_indexes([{"indexes": [a, b]}]).task_uid)

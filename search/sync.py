@@ -133,21 +133,31 @@ async def public_provider_ids() -> list[int]:
 
 async def rebuild(engine: SearchEngine, progress: Callable[[int, int], None] | None = None) -> int:
     """Build a fresh index from the database beside the live one and swap it in atomically.
-    Searches are answered from the old index throughout. Returns the number of documents."""
+    Searches are answered from the old index throughout. Returns the number of documents.
+
+    Batches are queued without waiting (Meilisearch merges consecutive additions into one indexing
+    batch); the swap waits until every task has succeeded. `progress(done, total)` counts
+    providers read, then tasks finished."""
     high = await outbox.latest_event_id()  # everything up to here is in the database we read below
     fresh = f"{engine.index_uid}_rebuild"
     await sync_to_thread(engine.delete_index, fresh)
     await sync_to_thread(engine.ensure_index, fresh)
     await sync_to_thread(engine.ensure_index)  # the live index must exist to be swapped
     ids = await public_provider_ids()
+    tasks: list[tuple[int, int]] = []  # (task uid, providers covered so far)
     done = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         upserts, _ = split(chunk, await load_snapshots(chunk))
-        await sync_to_thread(engine.apply, upserts, [], fresh)
+        if upserts:
+            tasks.append((await sync_to_thread(engine.send_documents, upserts, fresh), start + len(chunk)))
         done += len(upserts)
         if progress:
-            progress(start + len(chunk), len(ids))
+            progress(start + len(chunk), 2 * len(ids))
+    for task_uid, covered in tasks:  # tasks run in order: this waits for each as it finishes
+        await sync_to_thread(engine.wait, task_uid)
+        if progress:
+            progress(len(ids) + covered, 2 * len(ids))
     await sync_to_thread(engine.swap, engine.index_uid, fresh)
     await sync_to_thread(engine.delete_index, fresh)
     await outbox.advance_cursor(engine.target, high)  # later events replay on top: idempotent
