@@ -3,17 +3,23 @@
     create_app()  →  Litestar app with the domain controllers, templates, static files, error
                      handlers and a lifespan that opens the database and runs the outbox worker.
 
+Security (marketplace.accounts, marketplace.web.security): server-side sessions in the database,
+CSRF on every unsafe request, security headers on every response, `area_guard` on every route, and
+the `current_user` / `optional_user` dependencies.
+
 Search settings come from MEILI_URL / MEILI_MASTER_KEY (`marketplace run` starts its own
 Meilisearch and sets them). Tests pass their own `SearchEngine`.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -21,12 +27,17 @@ from litestar.plugins.jinja import JinjaTemplateEngine as Jinja
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from marketplace.accounts.guards import area_guard, provide_current_user, provide_optional_user
+from marketplace.accounts.sessions import SESSION_COOKIE, DatabaseSessionConfig, signed_in
+from marketplace.accounts.store import DatabaseStore
 from marketplace.db import close_database, open_database
 from marketplace.routes import ROUTE_HANDLERS
 from marketplace.settings import PROJECT_DIR, Settings, get_settings
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.i18n import JINJA_FILTERS, JINJA_GLOBALS
+from marketplace.web.security import secret_key, security_headers
 from search.client import SearchEngine
+from marketplace.providers.sweeps import run_freshness_sweeps
 from search.sync import run_worker
 
 TEMPLATES_DIR = PROJECT_DIR / "templates"
@@ -37,6 +48,7 @@ DKFDS_DIR = PROJECT_DIR / "node_modules" / "dkfds" / "dist"
 def _configure_jinja(engine: Jinja) -> None:
     engine.engine.globals.update(JINJA_GLOBALS)
     engine.engine.filters.update(JINJA_FILTERS)
+    engine.engine.globals["signed_in"] = signed_in
 
 
 def create_app(
@@ -47,18 +59,38 @@ def create_app(
     engine = search_engine or SearchEngine(settings.meili_url or "http://127.0.0.1:7700", settings.meili_master_key,
                                            settings.meili_index, target_name=settings.meili_target or None)
 
+    sessions = DatabaseStore()
+    session_config = DatabaseSessionConfig(
+        key=SESSION_COOKIE, store="sessions", secure=settings.secure_cookies, httponly=True, samesite="lax",
+        idle_timeout=settings.session_idle_minutes * 60, absolute_timeout=settings.session_absolute_hours * 3600,
+        max_age=int(settings.session_absolute_hours * 3600), exclude=["^/static/", "^/health$"],
+    )
+    csrf_config = CSRFConfig(
+        secret=secret_key(settings), cookie_name="csrftoken", header_name="x-csrftoken",
+        cookie_secure=settings.secure_cookies, cookie_samesite="lax", exclude=["^/static/"],
+    )
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await open_database()
+        try:
+            await sessions.delete_expired()
+        except Exception:  # housekeeping only: never keep the portal from starting
+            logging.getLogger("marketplace").warning("could not purge expired sessions", exc_info=True)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(engine, stop, settings.outbox_poll_seconds)) if run_outbox_worker else None
+        tasks = (
+            [asyncio.create_task(run_worker(engine, stop, settings.outbox_poll_seconds)),
+             asyncio.create_task(run_freshness_sweeps(stop))]
+            if run_outbox_worker else []
+        )
         try:
             yield
         finally:
             stop.set()
-            if worker is not None:
-                await asyncio.wait([worker], timeout=10)
-                worker.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=10)
+                for task in tasks:
+                    task.cancel()
             await close_database()
 
     return Litestar(
@@ -69,7 +101,16 @@ def create_app(
             create_static_files_router(path="/static/app", directories=[STATIC_DIR], name="static",
                                        include_in_schema=False),
         ],
-        dependencies={"search_engine": Provide(lambda: engine, sync_to_thread=False, use_cache=True)},
+        dependencies={
+            "search_engine": Provide(lambda: engine, sync_to_thread=False, use_cache=True),
+            "current_user": Provide(provide_current_user),
+            "optional_user": Provide(provide_optional_user),
+        },
+        stores={"sessions": sessions},
+        middleware=[session_config.middleware],
+        csrf_config=csrf_config,
+        guards=[area_guard],
+        before_send=[security_headers(settings)],
         template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=Jinja, engine_callback=_configure_jinja),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),

@@ -4,6 +4,7 @@
     marketplace seed-demo     demo data (only into an empty database)
     marketplace reindex       build a fresh search index from the database and swap it in
     marketplace migrate       apply database migrations
+    marketplace create-user   a user (authority, citizen or provider member) with a password
     marketplace import-outcomes FILE.csv   import finished courses (all or nothing), recompute results
 """
 from __future__ import annotations
@@ -178,7 +179,7 @@ def import_outcomes_cmd(file: str, check: bool) -> None:
                 raise OutcomeFileRejected(report)
             click.echo(f"Filen er i orden: {report.rows} forløb / The file is valid: {report.rows} courses")
             return
-        summary = asyncio.run(_with_db(lambda: import_outcomes(file, progress=progress)))
+        summary = asyncio.run(_with_db(lambda: import_outcomes(file, actor_label="cli", progress=progress)))
     except OutcomeFileRejected as exc:
         click.echo(f"{exc.da} / {exc.en}")
         for line in format_report(exc.report):
@@ -194,6 +195,50 @@ def import_outcomes_cmd(file: str, check: bool) -> None:
     else:
         click.echo(f"Resultater genberegnet for {summary.providers_recomputed} aktører / "
                    f"results recomputed for {summary.providers_recomputed} providers")
+
+
+def _read_password() -> str:
+    """Twice, hidden, on a terminal; else the first line of standard input."""
+    if sys.stdin.isatty():
+        return click.prompt("Adgangskode / Password", hide_input=True,
+                            confirmation_prompt="Gentag adgangskoden / Repeat the password")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@main.command("create-user")
+@click.option("--role", type=click.Choice(["authority", "citizen", "provider"]), required=True,
+              help="The user's one role.")
+@click.option("--email", required=True, help="Login name (stored lower-case).")
+@click.option("--name", "display_name", default="", help="Name shown in the portal.")
+@click.option("--provider-cvr", default=None, help="CVR number of the provider (role provider only).")
+def create_user_cmd(role: str, email: str, display_name: str, provider_cvr: str | None) -> None:
+    """Create a user. The password is asked twice on a terminal, else read from the first line of
+    standard input (at least 12 characters). The creation is written to the audit log."""
+    from marketplace.accounts.passwords import check_strength
+    from marketplace.accounts.services import check_email, create_user, provider_id_for_cvr
+    from marketplace.errors import DomainError
+
+    if (role == "provider") != bool(provider_cvr):
+        raise click.UsageError("--provider-cvr hører til --role provider (og er krævet der) / "
+                               "--provider-cvr goes with --role provider (and is required there)")
+    try:
+        email = check_email(email)
+        password = _read_password()
+        check_strength(password, email=email)
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.da} / {exc.en}") from None
+
+    async def create() -> object:
+        provider_id = await provider_id_for_cvr(provider_cvr) if provider_cvr else None
+        return await create_user(email=email, password=password, role=role, display_name=display_name,
+                                 provider_id=provider_id, actor=None, actor_label="cli")
+
+    try:
+        user = asyncio.run(_with_db(create))
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.da} / {exc.en}") from None
+    _say(f"Bruger oprettet: {email} ({role}, id {user.id})",  # type: ignore[attr-defined]
+         f"User created: {email} ({role}, id {user.id})")  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

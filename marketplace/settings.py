@@ -14,6 +14,14 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _secure_cookies_default() -> bool:
+    """MARKETPLACE_SECURE_COOKIES (1/0) when given; else on unless the portal listens on loopback."""
+    value = _env("MARKETPLACE_SECURE_COOKIES", "").lower()
+    if value:
+        return value in ("1", "true", "yes", "on")
+    return _env("MARKETPLACE_HOST", "127.0.0.1") not in ("127.0.0.1", "localhost", "::1")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration. Read once; tests build their own with `Settings(...)`."""
@@ -28,6 +36,10 @@ class Settings:
     port: int = field(default_factory=lambda: int(_env("MARKETPLACE_PORT", "8000")))
     secret_key: str = field(default_factory=lambda: _env("MARKETPLACE_SECRET_KEY", ""))
     outbox_poll_seconds: float = field(default_factory=lambda: float(_env("MARKETPLACE_OUTBOX_POLL", "0.5")))
+    # accounts: sessions end after this long without a request, and this long after login regardless
+    session_idle_minutes: float = field(default_factory=lambda: float(_env("MARKETPLACE_SESSION_IDLE_MINUTES", "30")))
+    session_absolute_hours: float = field(default_factory=lambda: float(_env("MARKETPLACE_SESSION_ABSOLUTE_HOURS", "8")))
+    secure_cookies: bool = field(default_factory=_secure_cookies_default)  # Secure cookies + HSTS (HTTPS)
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -54,6 +54,7 @@ class SearchParams:
     regions: tuple[int, ...] = ()
     capacity: tuple[str, ...] = ()
     remote: bool = False
+    fresh: bool = False  # only providers that confirmed their listing recently (`stale = false`)
     min_stars: int | None = None
     sort: str = "best"
     page: int = 1
@@ -164,6 +165,9 @@ def parse_search_params(raw: Mapping[str, Any]) -> SearchParams:
     remote = _one(raw, "remote")
     if remote not in ("", "true", "false", "1", "0", "on"):
         raise InvalidInput("remote", "remote skal være true eller false.", "remote must be true or false.")
+    fresh = _one(raw, "fresh")
+    if fresh not in ("", "true", "false", "1", "0", "on"):
+        raise InvalidInput("fresh", "fresh skal være true eller false.", "fresh must be true or false.")
     return SearchParams(
         q=q, place=place, radius_km=radius, target_group=target_groups[0] if target_groups else None,
         services=_slugs(raw, "service", SERVICES, "indsats", "service"),
@@ -171,7 +175,8 @@ def parse_search_params(raw: Mapping[str, Any]) -> SearchParams:
         types=_slugs(raw, "type", PROVIDER_TYPES, "aktørtype", "provider type"),
         regions=tuple(int(r) for r in region_codes),
         capacity=_slugs(raw, "capacity", CAPACITIES, "kapacitet", "capacity"),
-        remote=remote in ("true", "1", "on"), min_stars=stars, sort=sort, page=page, per_page=per_page, raw=raw,
+        remote=remote in ("true", "1", "on"), fresh=fresh in ("true", "1", "on"), min_stars=stars, sort=sort,
+        page=page, per_page=per_page, raw=raw,
     )
 
 
@@ -197,6 +202,8 @@ def base_filters(p: SearchParams) -> list[str]:
         filters.append(_any_of("capacity", p.capacity))
     if p.remote:
         filters.append("remote = true")
+    if p.fresh:
+        filters.append("stale = false")
     if p.min_stars:
         filters.append(f"stars >= {p.min_stars}")
     return filters
@@ -209,7 +216,7 @@ def sort_rules(p: SearchParams) -> list[str]:
     success = f"success_by_tg.{tg}:desc" if tg else "success_rate:desc"
     geo = [f"_geoPoint({p.place.lat}, {p.place.lon}):asc"] if p.place else []
     return {
-        "best": [score, "review_avg:desc"],
+        "best": ["stale:asc", score, "review_avg:desc"],  # listings not confirmed recently rank lower
         "success_rate": [success, score],
         "reviews": ["review_avg:desc", score],
         "price": ["price_min:asc", score],

@@ -20,6 +20,7 @@ INDEX_SETTINGS: dict = {
     "filterableAttributes": FILTERABLE,
     "sortableAttributes": [
         "score", "success_rate", "review_avg", "price_min", "name", "_geo",
+        "stale",  # the "best" sort ranks listings not confirmed recently lower (search.queries.sort_rules)
         *[f"score_by_tg.{slug}" for slug in TARGET_GROUPS],
         *[f"success_by_tg.{slug}" for slug in TARGET_GROUPS],
     ],

@@ -45,10 +45,13 @@ async def load_snapshots(provider_ids: Iterable[int]) -> dict[int, ProviderSnaps
         .output(load_json=True)
     ):
         results.setdefault(row["provider"], row)
+    # A rating counts when there is no text to moderate or its text is published; while the text
+    # waits for moderation, or after it was rejected, the rating is held back (marketplace.reviews).
     reviews = {
         r["provider"]: r
         for r in await Review.select(Review.provider, Avg(Review.rating, alias="avg"), Count(alias="n"))
-        .where(Review.provider.is_in(ids), Review.text_status != Review.TextStatus.rejected)
+        .where(Review.provider.is_in(ids),
+               Review.text_status.is_in([Review.TextStatus.none.value, Review.TextStatus.published.value]))
         .group_by(Review.provider)
     }
     snaps = {}

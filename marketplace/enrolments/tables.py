@@ -1,7 +1,7 @@
 """Enrolments (valg): a citizen's choice of a provider for a target group and a service."""
 from enum import Enum
 
-from piccolo.columns import ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -11,7 +11,9 @@ from marketplace.providers.tables import Provider
 
 class Enrolment(Table):
     """chosen → accepted → started → ended, or declined / cancelled / switched.
-    At most one active (chosen, accepted, started) enrolment per citizen and target group."""
+    At most one active (chosen, accepted, started) enrolment per citizen and target group: checked by
+    `marketplace.enrolments.services` and guaranteed by the partial unique index
+    `enrolment_one_active_per_target_group` (created by a migration, on SQLite and PostgreSQL)."""
 
     class Status(str, Enum):
         chosen = "chosen"
@@ -33,3 +35,8 @@ class Enrolment(Table):
     updated_at = Timestamptz(default=TimestamptzNow())
     started_at = Timestamptz(null=True, default=None)
     ended_at = Timestamptz(null=True, default=None)
+    first_contact_by = Date(null=True, default=None,
+                            help_text="The provider's promise at the time of choosing: first contact by this date "
+                                      "(first_contact_days working days after the choice, weekends skipped)")
+    switched_from = Integer(null=True, default=None,
+                            help_text="Id of the enrolment this one replaced when the citizen switched provider")

@@ -13,6 +13,9 @@ class OutcomeImport(Table):
     rows = Integer()
     imported_by = Integer(null=True, default=None, help_text="User id; empty for the CLI")
     imported_at = Timestamptz(default=TimestamptzNow())
+    new_rows = Integer(default=0, help_text="Courses not stored before")
+    changed_rows = Integer(default=0, help_text="Stored courses replaced by a corrected row")
+    unchanged_rows = Integer(default=0, help_text="Rows identical to the stored course (skipped)")
 
 
 class Outcome(Table):
@@ -41,3 +44,14 @@ class ProviderResult(Table):
     results = JSON(default={}, help_text="overall ResultStats as a dict")
     results_by_target_group = JSON(default={}, help_text="slug → ResultStats dict")
     people_like_me = JSON(default={}, help_text='"tg|age_band" → ResultStats dict')
+
+
+class NationalResult(Table):
+    """The national figures after a recompute: what every provider's numbers are set against."""
+
+    import_batch = ForeignKey(references=OutcomeImport, null=True, default=None)
+    method_version = Varchar(length=20)
+    computed_at = Timestamptz(default=TimestamptzNow(), index=True)
+    results = JSON(default={}, help_text="overall ResultStats of all courses as a dict")
+    results_by_target_group = JSON(default={}, help_text="slug → ResultStats dict of all courses")
+    model = JSON(default={}, help_text="summary of the expected-success model: courses, cells, penalty, …")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import urlencode
 from typing import Any, AsyncIterator
 
 from litestar import Controller, Request, get
 from litestar.params import Parameter
-from litestar.response import Stream, Template
+from litestar.response import Redirect, Stream, Template
 
+from marketplace.enrolments.citizens import profile_search_defaults
 from marketplace.errors import InvalidInput, SearchUnavailable
+from marketplace.outcomes.stats import AGE_BANDS, MIN_COURSES
 from marketplace.providers import services
 from marketplace.providers.schemas import PlaceOut, ProviderOut, SearchOut, provider_out
 from marketplace.web.i18n import lang_of
@@ -56,6 +59,7 @@ class ProviderApiController(Controller):
         region: list[str] | None = Parameter(default=None, description="Region codes (any)"),
         capacity: list[str] | None = Parameter(default=None, description="open, waitlist or full (any)"),
         remote: bool | None = Parameter(default=None, description="Only providers offering remote help"),
+        fresh: bool | None = Parameter(default=None, description="Only listings confirmed within the period"),
         stars: int | None = Parameter(default=None, ge=1, le=5, description="Minimum stars"),
         sort: str | None = Parameter(default=None, description="best, success_rate, reviews, price, distance or name"),
         page: int | None = Parameter(default=None, ge=1, le=100, description="Page number, from 1"),
@@ -112,10 +116,15 @@ class ProviderPageController(Controller):
     include_in_schema = False
 
     @get("/", name="pages:search")
-    async def search_page(self, request: Request, search_engine: SearchEngine) -> Template:
-        """The search page: a GET form, so every search has a URL."""
+    async def search_page(self, request: Request, search_engine: SearchEngine) -> Template | Redirect:
+        """The search page: a GET form, so every search has a URL. A logged-in citizen opening a
+        bare `/` is sent to the search for their profile's municipality and target group."""
         raw = query_dict(request)
-        context: dict[str, Any] = {"errors": [], "result": None, "unavailable": False, "params": None}
+        profile = await profile_search_defaults(request)  # {} unless a logged-in citizen with a profile
+        if not raw and profile:  # a bare "/": search with the profile's municipality and target group
+            return Redirect("/?" + urlencode(profile, doseq=True), status_code=302)
+        context: dict[str, Any] = {"errors": [], "result": None, "unavailable": False, "params": None,
+                                   "from_profile": bool(profile) and raw == profile}
         try:
             params = parse_search_params(raw)
             context["params"] = params
@@ -130,7 +139,8 @@ class ProviderPageController(Controller):
         return Template("pages/search.html", context=context, status_code=status)
 
     @get("/providers/{slug:str}", name="pages:provider")
-    async def provider_page(self, slug: str) -> Template:
-        """A provider's whole approved listing, results and published experiences."""
-        page = await services.provider_page(slug)
-        return Template("pages/provider.html", context={"page": page})
+    async def provider_page(self, slug: str, target_group: str | None = None, age_band: str | None = None) -> Template:
+        """A provider's whole approved listing, results and published experiences; `target_group`
+        and `age_band` choose the "people like me" numbers."""
+        page = await services.provider_page(slug, target_group=target_group, age_band=age_band)
+        return Template("pages/provider.html", context={"page": page, "MIN_COURSES": MIN_COURSES, "AGE_BANDS": AGE_BANDS})

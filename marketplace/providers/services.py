@@ -10,7 +10,8 @@ from typing import Any, AsyncIterator
 from litestar.concurrency import sync_to_thread
 
 from marketplace.errors import NotFound
-from marketplace.outcomes.tables import ProviderResult
+from marketplace.outcomes import services as outcomes
+from marketplace.reference import AGE_BANDS, TARGET_GROUPS
 from marketplace.providers.tables import Decision, ListingRevision, Provider
 from marketplace.reviews.tables import Review
 from search import queries, sync
@@ -35,18 +36,42 @@ class ProviderPage:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     stale: bool = False
+    results: dict[str, Any] | None = None  # newest ProviderResult row (results, results_by_target_group, …)
+    national: dict[str, Any] | None = None  # newest NationalResult row: the levels the chart compares with
+    chosen: PeopleLikeMe | None = None  # "people like me" for the target group / age band asked for
+
+    @property
+    def chart_rows(self) -> list[outcomes.ChartRow]:
+        """The results chart's lines: overall, then target groups with courses or in the listing."""
+        listed = [t["slug"] for t in (self.revision or {}).get("target_groups") or []]
+        return outcomes.chart_rows(self.results, self.national, listed)
 
 
-async def provider_page(slug: str) -> ProviderPage:
-    """The public page of a provider that has been approved at least once; NotFound otherwise."""
+@dataclass(frozen=True)
+class PeopleLikeMe:
+    """The numbers shown for a citizen's own situation, and which level they come from."""
+
+    target_group: str | None
+    age_band: str | None
+    stats: dict[str, Any] | None
+    level: str  # "target_group_age_band", "target_group" or "overall" (see choose_people_like_me)
+
+
+async def provider_page(slug: str, target_group: str | None = None, age_band: str | None = None) -> ProviderPage:
+    """The public page of a provider that has been approved at least once; NotFound otherwise.
+    With a target group (and age band) it also picks the "people like me" numbers; unknown values
+    are ignored."""
     provider = await Provider.select().where(Provider.slug == slug).first()
     if provider is None or provider["status"] == Provider.Status.registered:
         raise NotFound(f"Ingen godkendt aktør med adressen {slug[:60]}.", f"No approved provider at {slug[:60]}.")
     snap = (await sync.load_snapshots([provider["id"]]))[provider["id"]]
-    latest = await (
-        ProviderResult.select(ProviderResult.people_like_me).where(ProviderResult.provider == provider["id"])
-        .order_by(ProviderResult.id, ascending=False).first().output(load_json=True)
-    )
+    latest = await outcomes.latest_results(provider["id"])
+    target_group = target_group if target_group in TARGET_GROUPS else None
+    age_band = age_band if target_group and age_band in AGE_BANDS else None
+    chosen = None
+    if target_group:
+        stats, level = outcomes.choose_people_like_me(latest, target_group, age_band)
+        chosen = PeopleLikeMe(target_group, age_band, stats, level)
     reviews = await (
         Review.select(Review.rating, Review.text, Review.reply, Review.created_at, Review.reply_at)
         .where(Review.provider == provider["id"], Review.text_status == Review.TextStatus.published)
@@ -64,6 +89,9 @@ async def provider_page(slug: str) -> ProviderPage:
         reviews=reviews,
         decisions=decisions,
         stale=snap.stale,
+        results=latest,
+        national=await outcomes.latest_national() if latest else None,
+        chosen=chosen,
     )
 
 

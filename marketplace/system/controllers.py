@@ -10,6 +10,7 @@ from litestar.concurrency import sync_to_thread
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
+from marketplace.outcomes.services import method_context
 from marketplace.providers.tables import Provider
 from search import outbox
 from search.client import SearchEngine
@@ -53,5 +54,5 @@ class SystemController(Controller):
 
     @get("/metode", name="pages:method", include_in_schema=False)
     async def method(self) -> Template:
-        """How the numbers are made, in plain Danish."""
-        return Template("pages/metode.html")
+        """How the numbers are made, in plain Danish (and English), with the method's constants."""
+        return Template("pages/metode.html", context=await method_context())

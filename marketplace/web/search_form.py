@@ -48,7 +48,7 @@ def search_form_context(
         "radius_km": _first(raw, "radius_km"), "target_group": _first(raw, "target_group"),
         "sort": _first(raw, "sort") or "best", "service": _all(raw, "service"), "language": _all(raw, "language"),
         "type": _all(raw, "type"), "region": _all(raw, "region"), "capacity": _all(raw, "capacity"),
-        "remote": _first(raw, "remote"), "stars": _first(raw, "stars"),
+        "remote": _first(raw, "remote"), "stars": _first(raw, "stars"), "fresh": _first(raw, "fresh"),
     }
     region_counts = facets.get("regions") or {}
     return {
@@ -68,5 +68,6 @@ def search_form_context(
             for code, name in sorted(REGIONS.items(), key=lambda kv: kv[1])
         ],
         "remote_facets": [("true", t("search.remote_yes"), (facets.get("remote") or {}).get("true"))],
-        "has_filters": any(values[k] for k in ("service", "language", "type", "region", "capacity", "remote", "stars")),
+        "fresh_facets": [("true", t("search.fresh_yes"), None)],
+        "has_filters": any(values[k] for k in ("service", "language", "type", "region", "capacity", "remote", "stars", "fresh")),
     }

@@ -170,3 +170,19 @@ async def test_the_method_page_explains_the_numbers_in_danish(client):
     text = visible_text(response.text)
     assert "Mindst 20 forløb" in text
     assert "Wilson-interval" in text
+
+
+async def test_the_freshness_filter_is_offered_and_hides_listings_not_recently_confirmed(engine, client):
+    from datetime import datetime, timedelta, timezone
+
+    from marketplace.providers.freshness import CONFIRM_EVERY_DAYS
+
+    long_ago = datetime.now(timezone.utc) - timedelta(days=CONFIRM_EVERY_DAYS + 10)
+    await make_provider(name="Gammel Aktør", last_confirmed_at=long_ago)
+    await make_provider(name="Frisk Aktør")
+    await index_all(engine)
+    everything = await client.get("/", params={"sort": "name"})
+    only_fresh = await client.get("/", params={"sort": "name", "fresh": "true"})
+    assert 'name="fresh"' in everything.text and "Gammel Aktør" in everything.text
+    assert "Frisk Aktør" in only_fresh.text and "Gammel Aktør" not in only_fresh.text
+    assert 'name="fresh" value="true" class="form-checkbox checkbox-small" checked' in only_fresh.text

@@ -1,0 +1,1 @@
+"""Compare 2–4 approved providers side by side (/compare?ids=…)."""

@@ -1,0 +1,1 @@
+"""Tests of choosing, switching and the provider handling choices (issue 6)."""

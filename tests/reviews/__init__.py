@@ -1,0 +1,1 @@
+"""Tests of experiences: writing, moderation, replies, and the average in search (issue 6)."""
