@@ -24,7 +24,7 @@ PER_PAGE = 20
 MAX_PAGE = 100
 MAX_RADIUS_KM = 300
 MAX_QUERY_CHARS = 200
-SORTS = ("best", "success_rate", "reviews", "price", "distance", "name")
+SORTS = ("best", "score", "success_rate", "reviews", "price", "distance", "name")
 
 RETRIEVE = [
     "id", "slug", "cvr", "name", "type", "summary", "municipalities", "regions", "remote", "target_groups",
@@ -217,6 +217,7 @@ def sort_rules(p: SearchParams) -> list[str]:
     geo = [f"_geoPoint({p.place.lat}, {p.place.lon}):asc"] if p.place else []
     return {
         "best": ["stale:asc", score, "review_avg:desc"],  # listings not confirmed recently rank lower
+        "score": [score, "review_avg:desc"],  # strictly by the risk-adjusted score
         "success_rate": [success, score],
         "reviews": ["review_avg:desc", score],
         "price": ["price_min:asc", score],

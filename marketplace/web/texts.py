@@ -43,6 +43,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "search.stars_min": ("{n} stjerner eller flere", "{n} stars or more"),
     "search.sort": ("Sortér efter", "Sort by"),
     "sort.best": ("Bedste resultater", "Best results"),
+    "sort.score": ("Resultat i forhold til forventet", "Result against expected"),
     "sort.success_rate": ("Flest i job", "Most into work"),
     "sort.reviews": ("Borgernes vurdering", "Citizens' rating"),
     "sort.price": ("Laveste pris", "Lowest price"),

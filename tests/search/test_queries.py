@@ -196,6 +196,17 @@ async def test_sorting_by_success_rate_puts_the_highest_first_and_providers_with
     assert names(result) == ["Høj", "Lav", "Uden tal"]
 
 
+async def test_sorting_by_score_puts_the_best_risk_adjusted_result_first_even_with_a_lower_raw_rate(engine):
+    await make_provider(name="Uden tal")
+    await make_provider(name="Let caseload", results={"courses": 40, "success_rate": 0.6, "score": 0.9})
+    await make_provider(name="Svær caseload", results={"courses": 40, "success_rate": 0.3, "score": 1.3})
+    await index_all(engine)
+
+    result = await find(engine, sort="score")
+
+    assert names(result) == ["Svær caseload", "Let caseload", "Uden tal"]
+
+
 async def test_sorting_by_success_rate_for_a_target_group_uses_that_groups_rate(engine):
     tgs = [{"slug": "dagpenge", "years": 2}, {"slug": "fleksjob", "years": 2}]
     await make_provider(name="God til fleksjob", target_groups=tgs,
