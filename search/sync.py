@@ -104,8 +104,11 @@ async def drain_all(engine: SearchEngine) -> int:
     return total
 
 
-async def run_worker(engine: SearchEngine, stop: asyncio.Event, poll_seconds: float = 0.5) -> None:
-    """Drain the outbox until `stop` is set; back off (up to 30 s) while Meilisearch fails."""
+async def run_worker(
+    engine: SearchEngine, stop: asyncio.Event, poll_seconds: float = 0.5, delivered: asyncio.Event | None = None
+) -> None:
+    """Drain the outbox until `stop` is set; back off (up to 30 s) while Meilisearch fails.
+    `delivered` (optional) is set whenever events were delivered."""
     wake = outbox.wakeup_event()
     delay = poll_seconds
     while not stop.is_set():
@@ -113,6 +116,8 @@ async def run_worker(engine: SearchEngine, stop: asyncio.Event, poll_seconds: fl
             wake.clear()
             if await drain_once(engine):
                 delay = poll_seconds
+                if delivered is not None:
+                    delivered.set()
                 continue
             delay = poll_seconds
         except asyncio.CancelledError:

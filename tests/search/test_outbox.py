@@ -3,9 +3,7 @@ lost while Meilisearch is down."""
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import pytest
 from factories import database_documents, index_all, indexed_documents, make_provider, set_status
@@ -18,15 +16,6 @@ from search import outbox, sync
 from search.client import SearchEngine
 from search.server import MeiliServer
 from search.tables import OutboxCursor, OutboxEvent
-
-
-async def wait_until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Poll an async condition until it holds; fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.02)  # yield to the worker between polls
 
 
 async def test_creating_a_provider_writes_an_outbox_event_for_it():
@@ -134,15 +123,13 @@ async def test_events_wait_while_meilisearch_is_down_and_are_delivered_when_it_i
 
 
 async def test_the_background_worker_delivers_new_events_on_its_own(engine):
-    stop = asyncio.Event()
-    worker = asyncio.create_task(sync.run_worker(engine, stop, poll_seconds=0.05))
+    stop, delivered = asyncio.Event(), asyncio.Event()
+    worker = asyncio.create_task(sync.run_worker(engine, stop, poll_seconds=0.05, delivered=delivered))
     try:
         provider = await make_provider(name="Af sig selv")
 
-        async def delivered() -> bool:
-            return await outbox.backlog(engine.target) == 0
-
-        await wait_until(delivered)
+        await asyncio.wait_for(delivered.wait(), timeout=30)  # the write woke the worker
+        assert await outbox.backlog(engine.target) == 0
         assert engine.get_document(provider["id"])["name"] == "Af sig selv"
     finally:
         stop.set()
