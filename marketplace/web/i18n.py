@@ -18,14 +18,18 @@ from marketplace.web.texts import TEXTS
 
 LANGS = ("da", "en")
 LOCALES = {"da": "da_DK", "en": "en_GB"}
+_LANG_KEY = "marketplace.lang"  # the request's language, worked out once per request
 
 
 def lang_of(request: Request | None) -> str:
     """The visitor's language."""
     if request is None:
         return "da"
-    lang = request.cookies.get("lang", "da")
-    return lang if lang in LANGS else "da"
+    cached = request.scope.get(_LANG_KEY)  # type: ignore[call-overload]
+    if cached is None:
+        lang = request.cookies.get("lang", "da")
+        cached = request.scope[_LANG_KEY] = lang if lang in LANGS else "da"  # type: ignore[literal-required]
+    return cached
 
 
 def translate(key: str, lang: str, **values: Any) -> str:
