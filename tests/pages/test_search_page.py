@@ -186,3 +186,16 @@ async def test_the_freshness_filter_is_offered_and_hides_listings_not_recently_c
     assert 'name="fresh"' in everything.text and "Gammel Aktør" in everything.text
     assert "Frisk Aktør" in only_fresh.text and "Gammel Aktør" not in only_fresh.text
     assert 'name="fresh" value="true" class="form-checkbox checkbox-small" checked' in only_fresh.text
+
+
+async def test_the_language_switch_renders_the_search_page_in_english_and_back(client):
+    switched = await client.get("/sprog/en", params={"next": "/?q=mentor"})
+    assert switched.status_code == 302 and switched.headers["location"] == "/?q=mentor"
+    try:
+        english = await client.get("/", params={"q": "mentor"})
+        assert '<html lang="en"' in english.text
+        assert "Find an approved provider" in english.text and "Find en godkendt aktør" not in english.text
+    finally:
+        client.cookies.delete("lang")
+    danish = await client.get("/")
+    assert '<html lang="da"' in danish.text and "Find en godkendt aktør" in danish.text
