@@ -232,6 +232,20 @@ async def enqueue_newly_stale(since: datetime, now: datetime | None = None) -> i
     return len(ids)
 
 
+async def _update_at_version(revision_id: int, status: Any, version: int, values: dict[str, Any]) -> None:
+    """Write `values` to a revision only while it still has `status` and `version` (bumping the
+    version); raise Conflict when someone else changed it first (optimistic concurrency)."""
+    changed = await (
+        ListingRevision.update({**{getattr(ListingRevision, k): v for k, v in values.items()},
+                                ListingRevision.version: ListingRevision.version + 1})
+        .where(ListingRevision.id == revision_id, ListingRevision.status == status,
+               ListingRevision.version == version)
+        .returning(ListingRevision.id)
+    )
+    if not changed:
+        raise Conflict(STALE_DA, STALE_EN)
+
+
 # -- registration ------------------------------------------------------------------------------------
 def slugify(text: str) -> str:
     """A stable ASCII URL name: "Job & Co. Århus" → "job-co-aarhus"."""
@@ -433,15 +447,7 @@ async def save_draft(user: User, content: Mapping[str, Any], *, base_id: int | N
         if draft is not None:
             if base is None or base["id"] != draft["id"] or draft["version"] != version:
                 raise Conflict(STALE_DA, STALE_EN)
-            changed = await (
-                ListingRevision.update({**{getattr(ListingRevision, k): v for k, v in values.items()},
-                                        ListingRevision.version: ListingRevision.version + 1})
-                .where(ListingRevision.id == draft["id"], ListingRevision.status == Status.draft,
-                       ListingRevision.version == version)
-                .returning(ListingRevision.id)
-            )
-            if not changed:
-                raise Conflict(STALE_DA, STALE_EN)
+            await _update_at_version(draft["id"], Status.draft, version, values)
             before, after = _changes(draft, values)
             await audit.record(user, "revision.draft_saved", "listing_revision", draft["id"],
                                before={**before, "version": version}, after={**after, "version": version + 1})
@@ -512,15 +518,7 @@ async def update_capacity(user: User, values: Mapping[str, Any], *, revision_id:
         if not after and not confirm:
             return public
         if after:
-            changed = await (
-                ListingRevision.update({**{getattr(ListingRevision, k): v for k, v in new.items()},
-                                        ListingRevision.version: ListingRevision.version + 1})
-                .where(ListingRevision.id == public["id"], ListingRevision.status == Status.approved,
-                       ListingRevision.version == version)
-                .returning(ListingRevision.id)
-            )
-            if not changed:
-                raise Conflict(STALE_DA, STALE_EN)
+            await _update_at_version(public["id"], Status.approved, version, new)
             await ListingRevision.update({getattr(ListingRevision, k): v for k, v in new.items()}).where(
                 ListingRevision.provider == pid, ListingRevision.status.is_in([Status.draft, Status.submitted])
             )
