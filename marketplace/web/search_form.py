@@ -2,11 +2,13 @@
 filter's options, labelled in the visitor's language, with facet counts from the current result."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Mapping
 
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, municipalities
 from marketplace.reference.catalog import CAPACITIES, Label
-from marketplace.web.i18n import translate
+from marketplace.web.i18n import LABELS_IN, TEXTS_IN, format_number, format_percentage, translate
 from search.queries import SORTS
 
 RADII = (5, 10, 25, 50, 100)
@@ -29,12 +31,38 @@ def _facet(labels: Mapping[str, Label], counts: Mapping[str, int] | None, lang: 
     return [(slug, item.text(lang), counts.get(slug, 0) if counts else None) for slug, item in labels.items()]
 
 
+@lru_cache(maxsize=1)
 def municipality_groups() -> list[tuple[str, list[tuple[int, str]]]]:
-    """Municipalities grouped by region and sorted by name, for <optgroup>s."""
+    """Municipalities grouped by region and sorted by name, for <optgroup>s (worked out once;
+    callers must not change the list)."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for m in sorted(municipalities().values(), key=lambda m: m.name):
         groups.setdefault(m.region_name, []).append((m.code, m.name))
     return sorted(groups.items())
+
+
+_SELECTS: dict[tuple[str, str, str], Any] = {}  # (label, first option, selected code) → rendered <select>
+
+
+def municipality_select(select: Callable[..., Any], label: str, any_text: str, value: str) -> Any:
+    """The municipality <select> (98 options in region groups) as the form macro `select` renders
+    it without an error, rendered once per language and chosen municipality and reused: it is the
+    largest part of the search form. A value that is not a municipality code selects nothing, so
+    it renders as the empty value does."""
+    if value not in _MUNICIPALITY_CODES():
+        value = ""
+    key = (label, any_text, value)
+    html = _SELECTS.get(key)
+    if html is None:
+        html = select("municipality", label, [("", any_text)], value, groups=municipality_groups())
+        if len(_SELECTS) < 1024:
+            _SELECTS[key] = html
+    return html
+
+
+@lru_cache(maxsize=1)
+def _MUNICIPALITY_CODES() -> frozenset[str]:  # noqa: N802
+    return frozenset(str(code) for _, items in municipality_groups() for code, _ in items)
 
 
 def search_form_context(
@@ -54,6 +82,7 @@ def search_form_context(
     return {
         "form": values,
         "municipality_groups": municipality_groups(),
+        "municipality_select": municipality_select,
         "radius_options": [("", t("search.radius_any"))] + [(str(km), t("search.radius_km", km=km)) for km in RADII],
         "target_group_options": [("", t("search.target_group_any"))]
         + [(slug, item.text(lang)) for slug, item in TARGET_GROUPS.items()],
@@ -71,3 +100,89 @@ def search_form_context(
         "fresh_facets": [("true", t("search.fresh_yes"), None)],
         "has_filters": any(values[k] for k in ("service", "language", "type", "region", "capacity", "remote", "stars", "fresh")),
     }
+
+
+# -- result cards ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """The texts of one search result card in the visitor's language, worked out in Python: the
+    search page shows 20 cards, and each `t()`, label or filter call in Jinja costs ~10 µs.
+    The template (`card` in components/provider.html) only places and escapes them."""
+
+    doc: Mapping[str, Any]
+    type_label: str
+    target_group_label: str  # "" unless the card shows the chosen target group's numbers
+    success_rate: str  # "" when no rate is shown
+    courses: str  # "" when there are no courses
+    stars: int
+    stars_label: str
+    reviews: str  # "" when there are no ratings
+    covers: str
+    target_groups: str
+    services: str
+    capacity_class: str
+    capacity: str
+    stale: bool
+
+
+_CAPACITY_BADGE = {"waitlist": "badge-warning", "full": "badge-error"}
+
+
+def _number(value: float | int | None, lang: str, digits: int = 0) -> str:
+    return "" if value is None else format_number(value, lang, digits)
+
+
+def card_view(doc: Mapping[str, Any], lang: str, target_group: str | None = None) -> CardView:
+    """Everything the card macro shows for one hit (same texts as `t()` and the filters give)."""
+    texts, labels = TEXTS_IN[lang], LABELS_IN[lang]
+    tg_stats = (doc.get("results_by_target_group") or {}).get(target_group) if target_group else None
+    stats = tg_stats or doc.get("results")
+    rate = stats.get("success_rate") if stats else None
+    courses = stats.get("courses") if stats else None
+    stars = (stats.get("stars") if stats else None) or 0
+    covers = doc.get("covers_place")
+    distance = doc.get("distance_km")
+    if covers:
+        where = texts["card.covers_place"]
+    elif covers is False and distance is not None:
+        where = texts["card.nearby"].format(km=_number(distance, lang, 1))
+    else:
+        where = texts["card.covers_n"].format(n=len(doc.get("municipalities") or ()))
+    if doc.get("remote"):
+        where += " · " + texts["card.remote"]
+    if covers and distance is not None:
+        where += " · " + texts["card.distance"].format(km=_number(distance, lang, 1))
+    service_prices = doc.get("service_prices") or []
+    services = ", ".join(labels["service"].get(s["slug"], "") for s in service_prices[:4])
+    if len(service_prices) > 4:
+        services += " …"
+    price_min, price_max = doc.get("price_min"), doc.get("price_max")
+    if price_min is None:
+        price = ""
+    elif price_min == 0 and price_max == 0:
+        price = texts["card.price_free"]
+    else:
+        price = texts["card.price_from"].format(price=_number(price_min, lang))
+    capacity = doc.get("capacity")
+    return CardView(
+        doc=doc,
+        type_label=labels["type"].get(doc.get("type"), ""),  # type: ignore[arg-type]
+        target_group_label=labels["target_group"].get(target_group, "") if target_group and tg_stats else "",
+        success_rate=format_percentage(rate, lang) if rate is not None else "",
+        courses=texts["results.courses"].format(n=courses) if rate is not None or courses else "",
+        stars=stars,
+        stars_label=texts["card.stars"].format(n=stars) if stars else "",
+        reviews=texts["card.reviews_value"].format(avg=_number(doc.get("review_avg"), lang, 1), n=doc["review_count"])
+        if doc.get("review_count") else "",
+        covers=where,
+        target_groups=", ".join(labels["target_group"].get(tg, "") for tg in doc.get("target_groups") or ()),
+        services=f"{services} · {price}",
+        capacity_class=_CAPACITY_BADGE.get(capacity, "badge-success"),  # type: ignore[arg-type]
+        capacity=(texts["capacity.waitlist"].format(weeks=doc.get("waiting_weeks")) if capacity == "waitlist"
+                  else texts["capacity.full"] if capacity == "full" else texts["capacity.open"]),
+        stale=bool(doc.get("stale")),
+    )
+
+
+def card_views(hits: list[Mapping[str, Any]], lang: str, target_group: str | None = None) -> list[CardView]:
+    return [card_view(doc, lang, target_group) for doc in hits]

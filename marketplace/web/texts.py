@@ -251,6 +251,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error.not_found": ("Siden findes ikke", "Page not found"),
     "error.not_found_text": ("Tjek adressen, eller gå til forsiden og søg.", "Check the address, or go to the front page and search."),
     "error.server": ("Der opstod en fejl hos os", "Something went wrong on our side"),
+    "error.too_large": ("Det du sendte er for stort", "What you sent is too large"),
+    "error.too_large_text": ("Forkort teksten eller send en mindre fil.", "Shorten the text or send a smaller file."),
     "error.server_text": ("Prøv igen om lidt. Fejlen er registreret.", "Please try again shortly. The error has been logged."),
     "error.forbidden": ("Du har ikke adgang til siden", "You do not have access to this page"),
     "error.prefix": ("Fejl", "Error"),

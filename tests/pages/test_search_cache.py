@@ -1,0 +1,108 @@
+"""The popular-search cache (search.result_cache) through the real app, database and Meilisearch:
+a repeated anonymous search is served from the cache, a change delivered to the index shows at
+once (this process's worker) or within the cursor check (another process's delivery), and a
+signed-in visitor never gets a shared page."""
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+import httpx
+from factories import index_all, make_provider, running
+
+from marketplace.db import write_transaction
+from marketplace.providers.tables import Provider
+from search import outbox
+from search.client import SearchEngine
+from search.result_cache import STATE_KEY, SearchCache
+from tests.accounts.support import login, make_user
+from tests.pages.test_search_page import visible_text
+
+SEARCH = "/?q=Mentorhuset"
+
+
+@asynccontextmanager
+async def portal(engine: SearchEngine, *, worker: bool) -> AsyncIterator[tuple[httpx.AsyncClient, SearchCache]]:
+    """The app with its search cache on, with or without this process's outbox worker."""
+    from marketplace.app import create_app
+
+    app = create_app(search_engine=engine, run_outbox_worker=worker, search_cache=True)
+    async with running(app):
+        async with browser(app) as http:
+            yield http, app.state[STATE_KEY]
+
+
+def browser(app: object) -> httpx.AsyncClient:
+    """A client of its own (own cookies) for the app."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local")
+
+
+async def rename(provider_id: int, name: str) -> None:
+    """Change a provider's name the way a use case does: with its outbox event."""
+    async with write_transaction():
+        await Provider.update({Provider.name: name}).where(Provider.id == provider_id)
+        await outbox.enqueue(provider_id, "test-rename")
+
+
+async def test_a_repeated_search_is_cached_and_a_delivered_change_shows_on_the_next_request(engine):
+    provider = await make_provider(name="Mentorhuset")
+    await index_all(engine)
+    async with portal(engine, worker=True) as (client, cache):
+        first = await client.get(SEARCH)
+        second = await client.get(SEARCH)
+        assert first.status_code == second.status_code == 200
+        assert (first.headers["x-cache"], second.headers["x-cache"]) == ("MISS", "HIT")
+        assert second.headers["content-encoding"] == "gzip"
+        assert "content-security-policy" in second.headers  # the hooks still run on a cached answer
+        assert second.text == first.text and "Mentorhuset" in visible_text(second.text)
+
+        await rename(provider["id"], "Mentorhuset Nord")
+        await asyncio.wait_for(cache.delivered.wait(), timeout=30)  # this process's worker delivered it
+        assert await outbox.cursor_of(engine.target) == await outbox.latest_event_id()
+
+        after = await client.get(SEARCH)
+        assert after.headers["x-cache"] == "MISS"
+        assert "Mentorhuset Nord" in visible_text(after.text)
+        assert (await client.get(SEARCH)).headers["x-cache"] == "HIT"
+
+
+async def test_another_process_delivering_invalidates_within_the_cursor_check(engine):
+    async with portal(engine, worker=False) as (client, cache):
+        provider = await make_provider(name="Mentorhuset")
+        await index_all(engine)
+        assert "Mentorhuset" in visible_text((await client.get(SEARCH)).text)
+        assert (await client.get(SEARCH)).headers["x-cache"] == "HIT"
+
+        await rename(provider["id"], "Mentorhuset Syd")
+        await index_all(engine)  # as another process's worker would: only the cursor tells
+        delivered = time.monotonic()
+        while "Mentorhuset Syd" not in visible_text((await client.get(SEARCH)).text):
+            assert time.monotonic() - delivered < 1.0, "the cached page still showed the old name after 1 s"
+            await asyncio.sleep(cache.check_seconds / 5)  # the condition is another process's delivery
+        assert cache.stores == 2
+
+
+async def test_a_signed_in_visitor_never_gets_a_shared_page_nor_leaves_one(engine):
+    async with portal(engine, worker=False) as (anonymous, cache):
+        await make_provider(name="Mentorhuset")
+        await index_all(engine)
+        stored = await anonymous.get(SEARCH)
+        assert stored.headers["x-cache"] == "MISS"
+
+        for name in ("Citizen Aase", "Citizen Bent"):  # each in a browser of their own
+            user = await make_user("citizen", name=name)
+            async with browser(anonymous._transport.app) as citizen:  # type: ignore[attr-defined]
+                assert (await login(citizen, user.email)).status_code in (302, 303)
+                page = await citizen.get(SEARCH)
+                assert page.status_code == 200
+                assert "x-cache" not in page.headers  # rendered for this visitor, never stored
+                text = visible_text(page.text)
+                assert f"Logget ind som {name}" in text and "Mentorhuset" in text
+                assert "Log ind" not in text
+
+        again = await anonymous.get(SEARCH)
+        assert again.headers["x-cache"] == "HIT"
+        assert "Logget ind som" not in visible_text(again.text) and "Log ind" in visible_text(again.text)
+        assert len(cache) == 1
