@@ -5,26 +5,43 @@ from __future__ import annotations
 import csv
 import io
 from urllib.parse import urlencode
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
-from litestar import Controller, Request, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import Parameter
 from litestar.response import Redirect, Stream, Template
+from litestar.utils.scope.state import ScopeState
 
+from marketplace.accounts.sessions import session_data
 from marketplace.enrolments.citizens import profile_search_defaults
 from marketplace.errors import InvalidInput, SearchUnavailable
 from marketplace.outcomes.stats import AGE_BANDS, MIN_COURSES
-from marketplace.providers import services
+from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS
+from marketplace.reference.catalog import CAPACITIES
+from marketplace.providers import page_cache, services
 from marketplace.providers.schemas import PlaceOut, ProviderOut, SearchOut, provider_out
-from marketplace.web.i18n import lang_of
-from marketplace.web.search_form import search_form_context
+from marketplace.web.errors import error_responses
+from marketplace.web.i18n import TEXTS_IN, lang_of
+from marketplace.web.search_form import card_views, search_form_context
 from search.client import SearchEngine
-from search.queries import SearchParams, SearchResult, parse_search_params
+from search.result_cache import STATE_KEY as SEARCH_CACHE_STATE, CachedAnswer, SearchCache
+from search.queries import SORTS, SearchParams, SearchResult, parse_search_params
 
 
 def query_dict(request: Request) -> dict[str, list[str]]:
     """The query string as name → all its values."""
     return {k: request.query_params.getall(k) for k in request.query_params.keys()}
+
+
+def _one_of(values) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """OpenAPI: a parameter takes one of these values (documentation; parse_search_params validates).
+    An empty value means "not given", as an empty field of the search form sends."""
+    return {"enum": ["", *(str(v) for v in values)]}
+
+
+def _each_of(values) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """OpenAPI: each value of a repeated parameter is one of these (or empty: ignored)."""
+    return {"items": {"type": "string", "enum": ["", *(str(v) for v in values)]}}
 
 
 def search_out(result: SearchResult, params: SearchParams) -> SearchOut:
@@ -37,31 +54,43 @@ def search_out(result: SearchResult, params: SearchParams) -> SearchOut:
     )
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; a larger number is a 400, not a database error
+
+
 class ProviderApiController(Controller):
     """Public JSON API: search, one provider, and the open-data CSV."""
 
     path = "/api/providers"
     tags = ["Providers / Aktører"]
 
-    @get("/", name="api:providers:search", summary="Search approved providers")
+    @get("/", name="api:providers:search", summary="Search approved providers",
+         responses=error_responses(400, 503))
     async def search(
         self,
         request: Request,
         search_engine: SearchEngine,
         q: str | None = Parameter(default=None, description="Free text (typo tolerant)", max_length=200),
         municipality: str | None = Parameter(default=None, description="Municipality code (e.g. 751) or name"),
-        postcode: str | None = Parameter(default=None, description="Danish 4-digit postcode, e.g. 8000"),
+        postcode: str | None = Parameter(default=None, description="Danish 4-digit postcode, e.g. 8000",
+                                         schema_extra={"pattern": "^([0-9]{4})?$"}),
         radius_km: int | None = Parameter(default=None, ge=1, le=300, description="Also providers within this distance"),
-        target_group: str | None = Parameter(default=None, description="Target group slug, e.g. dagpenge"),
-        service: list[str] | None = Parameter(default=None, description="Service slugs (all must be offered)"),
-        language: list[str] | None = Parameter(default=None, description="Language codes (any)"),
-        type: list[str] | None = Parameter(default=None, description="Provider type slugs (any)"),
-        region: list[str] | None = Parameter(default=None, description="Region codes (any)"),
-        capacity: list[str] | None = Parameter(default=None, description="open, waitlist or full (any)"),
+        target_group: str | None = Parameter(default=None, description="Target group slug, e.g. dagpenge",
+                                             schema_extra=_one_of(TARGET_GROUPS)),
+        service: list[str] | None = Parameter(default=None, description="Service slugs (all must be offered)",
+                                              schema_extra=_each_of(SERVICES)),
+        language: list[str] | None = Parameter(default=None, description="Language codes (any)",
+                                               schema_extra=_each_of(LANGUAGES)),
+        type: list[str] | None = Parameter(default=None, description="Provider type slugs (any)",
+                                           schema_extra=_each_of(PROVIDER_TYPES)),
+        region: list[str] | None = Parameter(default=None, description="Region codes (any)",
+                                             schema_extra=_each_of(REGIONS)),
+        capacity: list[str] | None = Parameter(default=None, description="open, waitlist or full (any)",
+                                               schema_extra=_each_of(CAPACITIES)),
         remote: bool | None = Parameter(default=None, description="Only providers offering remote help"),
         fresh: bool | None = Parameter(default=None, description="Only listings confirmed within the period"),
         stars: int | None = Parameter(default=None, ge=1, le=5, description="Minimum stars"),
-        sort: str | None = Parameter(default=None, description="best, success_rate, reviews, price, distance or name"),
+        sort: str | None = Parameter(default=None, description="best, success_rate, reviews, price, distance or name",
+                                     schema_extra=_one_of(SORTS)),
         page: int | None = Parameter(default=None, ge=1, le=100, description="Page number, from 1"),
         per_page: int | None = Parameter(default=None, ge=1, le=100, description="Hits per page (default 20)"),
     ) -> SearchOut:
@@ -69,8 +98,9 @@ class ProviderApiController(Controller):
         params = parse_search_params(query_dict(request))
         return search_out(await services.search_providers(search_engine, params), params)
 
-    @get("/{provider_id:int}", name="api:providers:detail", summary="One approved provider")
-    async def detail(self, provider_id: int) -> ProviderOut:
+    @get("/{provider_id:int}", name="api:providers:detail", summary="One approved provider",
+         responses=error_responses(400, 404))
+    async def detail(self, provider_id: int = Parameter(ge=1, le=MAX_ID, description="Provider id")) -> ProviderOut:
         """A public provider by id, read from the database."""
         return provider_out(await services.public_document(provider_id))
 
@@ -110,21 +140,56 @@ async def open_data_csv() -> Stream:
     )
 
 
+def _cached_page(request: Request, entry: CachedAnswer, state: str) -> Response:
+    """A search page from its cacheable form: gzipped once, so the compression middleware must
+    pass it through (as for Litestar's own response cache)."""
+    ScopeState.from_scope(request.scope).is_cached = True
+    headers = {"Vary": "Accept-Encoding, Cookie", "X-Cache": state}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(entry.gzipped, media_type=MediaType.HTML, headers=headers)
+    return Response(entry.body, media_type=MediaType.HTML, headers=headers)
+
+
 class ProviderPageController(Controller):
     """Citizen pages: search (works without JavaScript) and a provider's page."""
 
     include_in_schema = False
 
-    @get("/", name="pages:search")
-    async def search_page(self, request: Request, search_engine: SearchEngine) -> Template | Redirect:
+    # A GET form and no form that posts: like the provider page, no CSRF middleware (it would mint
+    # a token and set its cookie on every cookie-less visit, a large share of a cached answer's time).
+    @get("/", name="pages:search", opt={"exclude_from_csrf": True})
+    async def search_page(self, request: Request, search_engine: SearchEngine) -> Template | Redirect | Response:
         """The search page: a GET form, so every search has a URL. A logged-in citizen opening a
-        bare `/` is sent to the search for their profile's municipality and target group."""
+        bare `/` is sent to the search for their profile's municipality and target group.
+        Anonymous visitors' answers go through the popular-search cache (search.result_cache),
+        unless the request asks for a fresh answer (`Cache-Control: no-cache`, as a browser's reload
+        does; the benchmarks measure the uncached page this way)."""
+        cache: SearchCache | None = request.app.state.get(SEARCH_CACHE_STATE)
+        if cache is None or session_data(request) or "no-cache" in request.headers.get("cache-control", ""):
+            return await self._search_page(request, search_engine)
+        key = (lang_of(request), request.scope.get("query_string", b""))
+        ticket = await cache.generation()
+        if (entry := cache.get(key, ticket)) is not None:
+            return _cached_page(request, entry, "HIT")
+        answer = await self._search_page(request, search_engine)
+        if not isinstance(answer, Template) or answer.status_code != 200:
+            return answer
+        html = request.app.template_engine.get_template(answer.template_name).render(  # type: ignore[union-attr]
+            **answer.create_template_context(request))
+        token = ScopeState.from_scope(request.scope).csrf_token
+        if isinstance(token, str) and token and token in html:  # holds this visitor's token: not shareable
+            return Response(html, media_type=MediaType.HTML)
+        return _cached_page(request, cache.put(key, ticket, html), "MISS")
+
+    async def _search_page(self, request: Request, search_engine: SearchEngine) -> Template | Redirect:
         raw = query_dict(request)
         profile = await profile_search_defaults(request)  # {} unless a logged-in citizen with a profile
         if not raw and profile:  # a bare "/": search with the profile's municipality and target group
             return Redirect("/?" + urlencode(profile, doseq=True), status_code=302)
+        lang = lang_of(request)
         context: dict[str, Any] = {"errors": [], "result": None, "unavailable": False, "params": None,
-                                   "from_profile": bool(profile) and raw == profile}
+                                   "from_profile": bool(profile) and raw == profile, "lang": lang}
         try:
             params = parse_search_params(raw)
             context["params"] = params
@@ -134,13 +199,27 @@ class ProviderPageController(Controller):
         except SearchUnavailable:
             context["unavailable"] = True
         result = context["result"]
-        context.update(search_form_context(raw, result.facets if result else None, lang_of(request)))
+        context.update(search_form_context(raw, result.facets if result else None, lang))
+        context["T"] = TEXTS_IN[lang]
+        context["cards"] = card_views(result.hits, lang, context["params"].target_group) if result else []
         status = 400 if context["errors"] else 503 if context["unavailable"] else 200
         return Template("pages/search.html", context=context, status_code=status)
 
-    @get("/providers/{slug:str}", name="pages:provider")
-    async def provider_page(self, slug: str, target_group: str | None = None, age_band: str | None = None) -> Template:
+    # GET only and no form that posts: the CSRF middleware (which would mint a token and set its
+    # cookie on every cookie-less visit, ≈ a third of a cached page's time) has nothing to protect.
+    @get("/providers/{slug:str}", name="pages:provider", opt={"exclude_from_csrf": True})
+    async def provider_page(
+        self, request: Request, slug: str, target_group: str | None = None, age_band: str | None = None
+    ) -> Response:
         """A provider's whole approved listing, results and published experiences; `target_group`
-        and `age_band` choose the "people like me" numbers."""
-        page = await services.provider_page(slug, target_group=target_group, age_band=age_band)
-        return Template("pages/provider.html", context={"page": page, "MIN_COURSES": MIN_COURSES, "AGE_BANDS": AGE_BANDS})
+        and `age_band` choose the "people like me" numbers. Anonymous visitors are served from the
+        per-process page cache (marketplace.providers.page_cache), with an ETag."""
+
+        async def render(national: Callable[[], Awaitable[Any]]) -> tuple[dict[str, Any], bool, str]:
+            page = await services.provider_page(slug, target_group=target_group, age_band=age_band, national=national)
+            context = {"page": page, "MIN_COURSES": MIN_COURSES, "AGE_BANDS": AGE_BANDS, "lang": lang_of(request)}
+            template = Template("pages/provider.html", context=context)
+            return page.provider, page.stale, request.app.template_engine.get_template(  # type: ignore[union-attr]
+                "pages/provider.html").render(**template.create_template_context(request))
+
+        return await page_cache.serve(request, slug, render)

@@ -5,18 +5,21 @@ Search reads the index; a provider's page and its API document read the database
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from litestar.concurrency import sync_to_thread
+from piccolo.query.functions.aggregate import Avg, Count
 
 from marketplace.errors import NotFound
+from marketplace.piccolo_conf import DB
 from marketplace.outcomes import services as outcomes
 from marketplace.reference import AGE_BANDS, TARGET_GROUPS
+from marketplace.providers.freshness import is_stale
 from marketplace.providers.tables import Decision, ListingRevision, Provider
 from marketplace.reviews.tables import Review
 from search import queries, sync
 from search.client import SearchEngine
-from search.documents import is_public, provider_document
+from search.documents import ProviderSnapshot, is_public, provider_document
 from search.queries import SearchParams, SearchResult
 
 
@@ -57,40 +60,66 @@ class PeopleLikeMe:
     level: str  # "target_group_age_band", "target_group" or "overall" (see choose_people_like_me)
 
 
-async def provider_page(slug: str, target_group: str | None = None, age_band: str | None = None) -> ProviderPage:
+async def provider_page(
+    slug: str, target_group: str | None = None, age_band: str | None = None,
+    national: Callable[[], Awaitable[dict[str, Any] | None]] | None = None,
+) -> ProviderPage:
     """The public page of a provider that has been approved at least once; NotFound otherwise.
     With a target group (and age band) it also picks the "people like me" numbers; unknown values
-    are ignored."""
-    provider = await Provider.select().where(Provider.slug == slug).first()
-    if provider is None or provider["status"] == Provider.Status.registered:
-        raise NotFound(f"Ingen godkendt aktør med adressen {slug[:60]}.", f"No approved provider at {slug[:60]}.")
-    snap = (await sync.load_snapshots([provider["id"]]))[provider["id"]]
-    latest = await outcomes.latest_results(provider["id"])
+    are ignored. Read in one transaction (one connection, one consistent view: on SQLite every
+    query outside a transaction opens a connection of its own). `national` loads the newest
+    national results (default: from the database; the page cache keeps them between imports)."""
+    async with DB.transaction():
+        provider = await Provider.select().where(Provider.slug == slug).first()
+        if provider is None or provider["status"] == Provider.Status.registered:
+            raise NotFound(f"Ingen godkendt aktør med adressen {slug[:60]}.", f"No approved provider at {slug[:60]}.")
+        pid = provider["id"]
+        revision = await (
+            ListingRevision.select()
+            .where(ListingRevision.provider == pid, ListingRevision.status == ListingRevision.Status.approved)
+            .first().output(load_json=True)
+        )
+        latest = await outcomes.latest_results(pid)
+        rating = await (
+            Review.select(Avg(Review.rating, alias="avg"), Count(alias="n"))
+            .where(Review.provider == pid,
+                   Review.text_status.is_in([Review.TextStatus.none.value, Review.TextStatus.published.value]))
+            .first()
+        )
+        reviews = await (
+            Review.select(Review.rating, Review.text, Review.reply, Review.created_at, Review.reply_at)
+            .where(Review.provider == pid, Review.text_status == Review.TextStatus.published)
+            .order_by(Review.created_at, ascending=False).limit(20)
+        )
+        decisions = await (
+            Decision.select(Decision.action, Decision.reason, Decision.decided_at)
+            .where(Decision.provider == pid).order_by(Decision.decided_at, ascending=False)
+        )
+        national_row = await (national or outcomes.latest_national)() if latest else None
+    # The same snapshot search.sync.load_snapshots builds for the index (so the page and the index agree).
+    snap = ProviderSnapshot(
+        provider=provider, revision=revision, results=(latest or {}).get("results") or {},
+        results_by_target_group=(latest or {}).get("results_by_target_group") or {},
+        review_avg=float(rating["avg"]) if rating and rating["avg"] is not None else None,
+        review_count=int(rating["n"]) if rating else 0,
+        stale=is_stale(provider["last_confirmed_at"]), method_version=(latest or {}).get("method_version"),
+    )
     target_group = target_group if target_group in TARGET_GROUPS else None
     age_band = age_band if target_group and age_band in AGE_BANDS else None
     chosen = None
     if target_group:
         stats, level = outcomes.choose_people_like_me(latest, target_group, age_band)
         chosen = PeopleLikeMe(target_group, age_band, stats, level)
-    reviews = await (
-        Review.select(Review.rating, Review.text, Review.reply, Review.created_at, Review.reply_at)
-        .where(Review.provider == provider["id"], Review.text_status == Review.TextStatus.published)
-        .order_by(Review.created_at, ascending=False).limit(20)
-    )
-    decisions = await (
-        Decision.select(Decision.action, Decision.reason, Decision.decided_at)
-        .where(Decision.provider == provider["id"]).order_by(Decision.decided_at, ascending=False)
-    )
     return ProviderPage(
         provider=provider,
-        revision=snap.revision,
+        revision=revision,
         document=provider_document(snap) if is_public(snap) else None,
         people_like_me=(latest or {}).get("people_like_me") or {},
         reviews=reviews,
         decisions=decisions,
         stale=snap.stale,
         results=latest,
-        national=await outcomes.latest_national() if latest else None,
+        national=national_row,
         chosen=chosen,
     )
 

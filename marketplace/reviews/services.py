@@ -294,4 +294,5 @@ async def reply(user: User, review_id: int, text: str) -> None:
                            "You can reply once the citizen's text is published.")
         await Review.update({Review.reply: text, Review.reply_at: _now()}).where(
             Review.id == review_id, Review.reply == "")
+        await outbox.enqueue(review["provider"], "review-reply")  # the provider page shows it (its cache listens)
         await audit.record(user, "review.reply", "review", review_id, after={"reply_chars": len(text)})
