@@ -35,7 +35,7 @@ class Settings:
     host: str = field(default_factory=lambda: _env("MARKETPLACE_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(_env("MARKETPLACE_PORT", "8000")))
     secret_key: str = field(default_factory=lambda: _env("MARKETPLACE_SECRET_KEY", ""))
-    outbox_poll_seconds: float = field(default_factory=lambda: float(_env("MARKETPLACE_OUTBOX_POLL", "0.5")))
+    outbox_poll_seconds: float = field(default_factory=lambda: float(_env("MARKETPLACE_OUTBOX_POLL", "0.2")))
     # accounts: sessions end after this long without a request, and this long after login regardless
     session_idle_minutes: float = field(default_factory=lambda: float(_env("MARKETPLACE_SESSION_IDLE_MINUTES", "30")))
     session_absolute_hours: float = field(default_factory=lambda: float(_env("MARKETPLACE_SESSION_ABSOLUTE_HOURS", "8")))
