@@ -6,6 +6,7 @@ from typing import AsyncIterator
 
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
 from marketplace.piccolo_conf import DB
 
@@ -24,6 +25,15 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with DB.transaction():
             yield
+
+
+async def lock_row(table: type[Table], row_id: int) -> None:
+    """Inside a write transaction: take the row's write lock until the commit, so that concurrent
+    read-then-write use cases on the same object run one after the other. PostgreSQL: SELECT … FOR
+    UPDATE. SQLite: nothing to do, BEGIN IMMEDIATE already serialises every writer."""
+    if isinstance(DB, SQLiteEngine):
+        return
+    await table.select(table._meta.primary_key).where(table._meta.primary_key == row_id).lock_rows()
 
 
 _open_count = 0  # open_database() calls not yet matched by close_database()

@@ -276,6 +276,11 @@ async def choose_provider(citizen: User, slug: str, *, target_group: str, servic
     return enrolment.reference
 
 
+def _no_longer_active() -> Conflict:
+    return Conflict("Valget er ikke længere aktivt og kan ikke skiftes. Vælg en ny aktør i stedet.",
+                    "The choice is no longer active and cannot be switched. Choose a new provider instead.")
+
+
 async def switch_provider(citizen: User, reference: str, *, to_slug: str, service: str, municipality: str,
                           reason: str) -> str:
     """Switch an active enrolment to another provider, in one transaction: the old one becomes
@@ -303,18 +308,19 @@ async def switch_provider(citizen: User, reference: str, *, to_slug: str, servic
     async with write_transaction():
         current = await Enrolment.select(Enrolment.status).where(Enrolment.id == old["id"]).first()
         if current is None or current["status"] not in ACTIVE:
-            raise Conflict("Valget er ikke længere aktivt og kan ikke skiftes. Vælg en ny aktør i stedet.",
-                           "The choice is no longer active and cannot be switched. Choose a new provider instead.")
+            raise _no_longer_active()
         snap = await _snapshot_by_slug(to_slug)
         if snap.provider["id"] == old["provider"]:
             raise ChoiceRefused("same_provider",
                                 "Du har allerede valgt denne aktør. Vælg en anden aktør at skifte til.",
                                 "You have already chosen this provider. Choose another provider to switch to.")
         _check_fit(snap, tg, svc, muni)
-        await Enrolment.update({
+        switched = await Enrolment.update({
             Enrolment.status: Enrolment.Status.switched, Enrolment.reason: reason, Enrolment.ended_at: now,
             Enrolment.updated_at: now,
-        }).where(Enrolment.id == old["id"])
+        }).where(Enrolment.id == old["id"], Enrolment.status == current["status"]).returning(Enrolment.id)
+        if not switched:  # PostgreSQL: a switch or a provider's decision got there after we read it
+            raise _no_longer_active()
         new = await _insert_enrolment(citizen, snap, tg, svc, switched_from=old["id"])
         await audit.record(citizen, "enrolment.switch", "enrolment", old["id"], before={
             "reference": old["reference"], "provider": old["provider"], "status": current["status"],
@@ -383,20 +389,27 @@ STATUS_DA = {"chosen": "valgt", "accepted": "accepteret", "started": "startet", 
              "declined": "afvist", "cancelled": "annulleret", "switched": "skiftet"}
 
 
+def _not_in_status(row: dict[str, Any], verb_da: str, verb_en: str) -> Conflict:
+    return Conflict(f"Valget {row['reference']} er {STATUS_DA.get(row['status'], row['status'])} og kan ikke "
+                    f"{verb_da}.", f"Choice {row['reference']} is {row['status']} and cannot {verb_en}.")
+
+
 async def _transition(user: User, reference: str, action: str, reason: str = "") -> dict[str, Any]:
     sources, target, stamp, verb_da, verb_en = TRANSITIONS[action]
     now = _now()
     async with write_transaction():
         row = await provider_enrolment(user, reference)  # object check inside the transaction
         if row["status"] not in sources:
-            raise Conflict(f"Valget {row['reference']} er {STATUS_DA.get(row['status'], row['status'])} og kan ikke "
-                           f"{verb_da}.", f"Choice {row['reference']} is {row['status']} and cannot {verb_en}.")
+            raise _not_in_status(row, verb_da, verb_en)
         values: dict[Any, Any] = {Enrolment.status: target, Enrolment.updated_at: now}
         if stamp:
             values[getattr(Enrolment, stamp)] = now
         if reason:
             values[Enrolment.reason] = reason
-        await Enrolment.update(values).where(Enrolment.id == row["id"], Enrolment.status == row["status"])
+        changed = await Enrolment.update(values).where(
+            Enrolment.id == row["id"], Enrolment.status == row["status"]).returning(Enrolment.id)
+        if not changed:  # PostgreSQL: another member changed it after we read it
+            raise _not_in_status(await provider_enrolment(user, reference), verb_da, verb_en)
         after = {"status": target, "reference": row["reference"], **({"reason": reason} if reason else {})}
         await audit.record(user, f"enrolment.{action}", "enrolment", row["id"], before={"status": row["status"]},
                            after=after)

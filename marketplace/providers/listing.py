@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from marketplace.accounts.services import create_user
 from marketplace.audit import services as audit
-from marketplace.db import write_transaction
+from marketplace.db import lock_row, write_transaction
 from marketplace.errors import Conflict, Forbidden, InvalidInput, NotFound
 from marketplace.providers.forms import FormInvalid, Registration, listing_values_from_revision, validate_listing
 from marketplace.providers.freshness import CONFIRM_EVERY_DAYS, REMIND_DAYS_BEFORE
@@ -435,6 +435,7 @@ async def save_draft(user: User, content: Mapping[str, Any], *, base_id: int | N
     Forbidden (the base belongs to another provider), FormInvalid (submitting an incomplete draft)."""
     pid = own_provider_id(user)
     async with write_transaction():
+        await lock_row(Provider, pid)  # PostgreSQL: two saves at once must not both create a draft
         base = await _owned_revision(base_id, pid)
         revisions = await _revisions(pid)
         if _with_status(revisions, Status.submitted) is not None:
