@@ -32,6 +32,7 @@ from litestar.handlers.base import BaseRouteHandler
 from marketplace.accounts.sessions import session_data
 from marketplace.accounts.tables import User
 from marketplace.errors import Forbidden
+from marketplace.web.security import refuse_oversized_body
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
 
@@ -117,11 +118,13 @@ def area_of(path: str) -> str | None:
     return None
 
 
-async def area_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """App-wide guard: the role areas are closed to everyone else, whatever their controllers say."""
+async def area_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """App-wide guard: the role areas are closed to everyone else, whatever their controllers say;
+    and a body announced over the route's limit is refused (413) on every route."""
     role = area_of(connection.scope["path"])
     if role is not None:
         await _require(connection, (role,))
+    refuse_oversized_body(connection, handler)
 
 
 def require_own_provider(user: User, provider_id: int, *, allow_authority: bool = False) -> None:

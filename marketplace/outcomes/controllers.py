@@ -19,6 +19,7 @@ from marketplace.errors import NotFound
 from marketplace.outcomes import jobs, services
 from marketplace.outcomes.importer import HEADER, MAX_LISTED_ERRORS, OPTIONAL_COLUMN
 from marketplace.providers.schemas import ResultStats
+from marketplace.web.errors import error_responses
 from marketplace.web.i18n import lang_of, translate
 
 
@@ -33,7 +34,7 @@ class NationalOut(msgspec.Struct, kw_only=True):
 
 
 @get("/api/results/national", name="api:results:national", summary="National results (all providers' courses)",
-     tags=["Providers / Aktører"])
+     tags=["Providers / Aktører"], responses=error_responses(404))
 async def national_results() -> NationalOut:
     """All courses in the country, overall and per target group, in the same shape as a provider's
     `results`: the levels the provider page's chart compares with. 404 before the first import."""

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import Cookie
+from litestar.openapi import ResponseSpec
 from litestar.response import Redirect, Template
 
 from marketplace.outcomes.services import method_context
@@ -26,7 +27,9 @@ class HealthOut(msgspec.Struct):
 class SystemController(Controller):
     """Health and small public pages."""
 
-    @get("/health", name="system:health", tags=["System"], summary="Health of database, search and outbox")
+    @get("/health", name="system:health", tags=["System"], summary="Health of database, search and outbox",
+         responses={503: ResponseSpec(data_container=HealthOut, description="The database does not answer",
+                                      generate_examples=False)})
     async def health(self, search_engine: SearchEngine) -> Response[HealthOut]:
         """200 while the database answers (status `degraded` when search is down), else 503."""
         try:

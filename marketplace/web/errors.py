@@ -3,13 +3,16 @@ Users never see a stack trace."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.response import Redirect, Template
 
 from marketplace.errors import DomainError, InvalidInput
-from marketplace.web.i18n import lang_of
+from marketplace.web.i18n import lang_of, translate
 
 log = logging.getLogger("marketplace")
 
@@ -50,11 +53,14 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotAuthorizedException) and not _wants_json(request):
         return Redirect(f"/login?next={request.url.path}")
     if _wants_json(request):
-        return Response({"detail": exc.detail, "status_code": exc.status_code}, status_code=exc.status_code,
+        detail = (f"{translate('error.too_large', lang_of(request))}. {translate('error.too_large_text', lang_of(request))}"
+                  if exc.status_code == 413 else exc.detail)
+        return Response({"detail": detail, "status_code": exc.status_code}, status_code=exc.status_code,
                         headers=exc.headers)
-    title = {404: "error.not_found", 403: "error.forbidden", 405: "error.not_found"}.get(exc.status_code,
-                                                                                        "error.server")
-    return _page(request, exc.status_code, title)
+    title = {404: "error.not_found", 403: "error.forbidden", 405: "error.not_found",
+             413: "error.too_large"}.get(exc.status_code, "error.server")
+    return _page(request, exc.status_code, title, translate("error.too_large_text", lang_of(request))
+                 if exc.status_code == 413 else None)
 
 
 def server_error_handler(request: Request, exc: Exception) -> Response:
@@ -70,3 +76,23 @@ EXCEPTION_HANDLERS = {
     HTTPException: http_error_handler,
     Exception: server_error_handler,
 }
+
+
+class ErrorOut(msgspec.Struct, kw_only=True):
+    """The JSON body of every error under /api: `detail` in the visitor's language, `field` naming the
+    bad parameter on a 400."""
+
+    detail: str
+    status_code: int
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+_ERROR_TEXT = {400: "Bad parameter: `detail` says what is wrong, `field` names the parameter",
+               404: "Not found", 503: "Search is temporarily unavailable"}
+
+
+def error_responses(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI documentation of the JSON errors an /api route answers with (route `responses=`)."""
+    return {code: ResponseSpec(data_container=ErrorOut, description=_ERROR_TEXT[code], generate_examples=False)
+            for code in codes}

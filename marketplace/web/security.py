@@ -23,8 +23,11 @@ import secrets
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+    from litestar.handlers.base import BaseRouteHandler
     from litestar.types import Message, Scope
 
     from marketplace.settings import Settings
@@ -36,6 +39,20 @@ SCHEMA_UI_CSP = (f"default-src 'self'; img-src 'self' data: {SWAGGER_CDN}; style
                  f"script-src 'self' 'unsafe-inline' {SWAGGER_CDN}; connect-src 'self'; "
                  "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 HSTS = "max-age=31536000; includeSubDomains"
+MAX_BODY_BYTES = 1_000_000
+"""The largest request body of any route but the outcome upload (a listing form is a few KB): more is a 413."""
+
+
+def refuse_oversized_body(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """413 when the announced body (Content-Length) is over the route's limit, before anything runs.
+    Litestar itself checks only when a handler reads the body; this also covers the routes that never
+    do (the API), so a client learns at once that nothing it sent was taken. Called by `area_guard`,
+    the one guard every route has."""
+    resolve = getattr(handler, "resolve_request_max_body_size", None)
+    limit = resolve() if resolve is not None else None
+    announced = connection.headers.get("content-length", "")
+    if isinstance(limit, int) and announced.isdigit() and int(announced) > limit:
+        raise RequestEntityTooLarge
 
 
 def policy_for(path: str) -> str:

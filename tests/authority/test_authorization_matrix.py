@@ -20,9 +20,11 @@ import httpx
 import pytest
 from factories import make_provider
 
+from marketplace.app import STATIC_DIR
 from marketplace.db import write_transaction
 from marketplace.enrolments.tables import Enrolment
 from marketplace.reviews.tables import Review
+from marketplace.web.assets import tree_digest
 
 from .support import login, make_user, submit_revision
 
@@ -85,6 +87,8 @@ MATRIX: list[Route] = [
     Route("GET", "/sprog/{code:str}", "/sprog/en", everyone((302, "/"))),
     Route("GET", "/static/app/{file_path:path}", "/static/app/site.css", everyone(200)),
     Route("GET", "/static/dkfds/{file_path:path}", "/static/dkfds/css/dkfds-borgerdk.min.css", everyone(200)),
+    Route("GET", "/static/v/{digest:str}/{file_path:path}", f"/static/v/{tree_digest(STATIC_DIR)}/app/site.css",
+          everyone(200)),
     # accounts
     Route("GET", "/login", "/login", everyone(200)),
     Route("POST", "/login", "/login", everyone(400)),  # an empty form
