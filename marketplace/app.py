@@ -33,10 +33,12 @@ from marketplace.accounts.store import DatabaseStore
 from marketplace.db import close_database, open_database
 from marketplace.routes import ROUTE_HANDLERS
 from marketplace.settings import PROJECT_DIR, Settings, get_settings
+from marketplace.web.assets import SHORT_CACHE, AssetManifest, asset_route
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.i18n import JINJA_FILTERS, JINJA_GLOBALS
-from marketplace.web.security import secret_key, security_headers
+from marketplace.web.security import MAX_BODY_BYTES, secret_key, security_headers
 from search.client import SearchEngine
+from search.result_cache import STATE_KEY as SEARCH_CACHE_STATE, SearchCache, enabled_by_environment as search_cache_enabled
 from marketplace.providers.sweeps import run_freshness_sweeps
 from search.sync import run_worker
 
@@ -45,20 +47,27 @@ STATIC_DIR = PROJECT_DIR / "static"
 DKFDS_DIR = PROJECT_DIR / "node_modules" / "dkfds" / "dist"
 
 
-def _configure_jinja(engine: Jinja) -> None:
+def _configure_jinja(engine: Jinja, assets: AssetManifest) -> None:
     engine.engine.globals.update(JINJA_GLOBALS)
+    engine.engine.globals["asset"] = assets.url
     engine.engine.filters.update(JINJA_FILTERS)
     engine.engine.globals["signed_in"] = signed_in
 
 
 def create_app(
-    settings: Settings | None = None, *, search_engine: SearchEngine | None = None, run_outbox_worker: bool = True
+    settings: Settings | None = None, *, search_engine: SearchEngine | None = None, run_outbox_worker: bool = True,
+    search_cache: bool | None = None,
 ) -> Litestar:
-    """Build the portal."""
+    """Build the portal. `search_cache` (default: with the outbox worker, unless
+    MARKETPLACE_SEARCH_CACHE=0) keeps anonymous visitors' popular searches (search.result_cache);
+    its invalidation relies on this process's worker signalling deliveries."""
     settings = settings or get_settings()
     engine = search_engine or SearchEngine(settings.meili_url or "http://127.0.0.1:7700", settings.meili_master_key,
                                            settings.meili_index, target_name=settings.meili_target or None)
 
+    assets = AssetManifest({"app": STATIC_DIR, "dkfds": DKFDS_DIR})  # hashed URLs, cached for a year
+    use_cache = run_outbox_worker if search_cache is None else search_cache
+    answers = SearchCache(engine.target) if use_cache and search_cache_enabled() else None
     sessions = DatabaseStore()
     session_config = DatabaseSessionConfig(
         key=SESSION_COOKIE, store="sessions", secure=settings.secure_cookies, httponly=True, samesite="lax",
@@ -79,7 +88,8 @@ def create_app(
             logging.getLogger("marketplace").warning("could not purge expired sessions", exc_info=True)
         stop = asyncio.Event()
         tasks = (
-            [asyncio.create_task(run_worker(engine, stop, settings.outbox_poll_seconds)),
+            [asyncio.create_task(run_worker(engine, stop, settings.outbox_poll_seconds,
+                                            delivered=answers.delivered if answers is not None else None)),
              asyncio.create_task(run_freshness_sweeps(stop))]
             if run_outbox_worker else []
         )
@@ -96,10 +106,11 @@ def create_app(
     return Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
+            asset_route(assets),
             create_static_files_router(path="/static/dkfds", directories=[DKFDS_DIR], name="dkfds",
-                                       include_in_schema=False),
+                                       include_in_schema=False, cache_control=SHORT_CACHE),
             create_static_files_router(path="/static/app", directories=[STATIC_DIR], name="static",
-                                       include_in_schema=False),
+                                       include_in_schema=False, cache_control=SHORT_CACHE),
         ],
         dependencies={
             "search_engine": Provide(lambda: engine, sync_to_thread=False, use_cache=True),
@@ -111,14 +122,16 @@ def create_app(
         csrf_config=csrf_config,
         guards=[area_guard],
         before_send=[security_headers(settings)],
-        template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=Jinja, engine_callback=_configure_jinja),
+        template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=Jinja,
+                                       engine_callback=lambda jinja: _configure_jinja(jinja, assets)),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
+        request_max_body_size=MAX_BODY_BYTES,  # forms and API; the outcome upload sets its own larger limit
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),  # 9 costs 2× for ~1 % smaller
         openapi_config=OpenAPIConfig(
             title="Godkendte aktører API", version="1.0.0", path="/schema",
             description="Åbne data om godkendte aktører / Open data on approved providers.",
             render_plugins=[SwaggerRenderPlugin()],
         ),
         lifespan=[lifespan],
-        state={"search_engine": engine, "settings": settings},
+        state={"search_engine": engine, "settings": settings, SEARCH_CACHE_STATE: answers},
     )
