@@ -3,8 +3,8 @@
     python -m bench.run_all            # full: 10,000 providers (speed, load, profile), 100,000 (rebuild)
     python -m bench.run_all --quick    # smoke: 1,000 and 2,000 providers, short runs
 
-Search speed, load and profile share one environment (data set, Meilisearch); the rebuild
-benchmark builds its own, larger one. A benchmark that fails is reported and the others still run;
+Search speed, load, profile and the API probe (schemathesis) share one environment (data set,
+Meilisearch); the rebuild benchmark builds its own, larger one. A benchmark that fails is reported and the others still run;
 the exit status is 1 when any failed (2 when wrk is missing and the load benchmark was skipped).
 """
 from __future__ import annotations
@@ -21,12 +21,13 @@ from bench.data import SEED
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.run_all", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke sizes and durations")
-    ap.add_argument("--only", nargs="+", choices=["search_speed", "load", "profile", "reindex"])
+    ap.add_argument("--only", nargs="+",
+                    choices=["search_speed", "load", "profile", "probe_api", "reindex", "lighthouse", "faults"])
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     args = ap.parse_args()
     quick = args.quick
-    only = set(args.only or ["search_speed", "load", "profile", "reindex"])
+    only = set(args.only or ["search_speed", "load", "profile", "probe_api", "reindex", "lighthouse", "faults"])
     label = " (SMOKE, --quick)" if quick else ""
     status = 0
     sections: list[tuple[str, str]] = []
@@ -41,9 +42,9 @@ def main() -> None:
             say(f"!! {name} failed:\n{traceback.format_exc()}")
             sections.append((f"{name}{label}: FAILED", f"```\n{traceback.format_exc()[-2000:]}\n```"))
 
-    small = {"search_speed", "load", "profile"} & only
+    small = {"search_speed", "load", "profile", "probe_api"} & only
     if small:
-        from bench import load, profile, search_speed
+        from bench import load, probe_api, profile, search_speed
 
         n = 1_000 if quick else 10_000
         wrk_bin = load.ensure_wrk(install=False) if "load" in small else None
@@ -64,6 +65,14 @@ def main() -> None:
                 attempt("Profile", lambda: sections.append(
                     (f"Profile of the portal's own time per search{label}",
                      f"{head}\n\n{profile.run(env, 10 if quick else 50, 5 if quick else 20)}")))
+            if "probe_api" in small:
+                def do_probe() -> None:
+                    body = probe_api.run(env, 100 if quick else 1_000)
+                    sections.append((f"API probe (schemathesis){label}", f"{head}\n\n{body}"))
+                    if "failures: 0" not in body:
+                        raise AssertionError("the API probe found failures (see the section above)")
+
+                attempt("API probe", do_probe)
 
     if "reindex" in only:
         from bench import reindex
@@ -76,6 +85,22 @@ def main() -> None:
                 sections.append((f"Rebuild and freshness{label}", f"{head}\n\n{reindex.run(env, 10 if quick else 50, args.seed)}"))
 
         attempt("Rebuild and freshness", do_reindex)
+
+    if "lighthouse" in only:  # its own portal (`marketplace run`, demo data); scores, not timings
+        from bench import lighthouse
+
+        attempt("Lighthouse", lambda: sections.append(
+            (f"Lighthouse{label}", lighthouse.run(1 if quick else 3)[0])))
+
+    if "faults" in only:  # its own small environment: its Meilisearch is SIGKILLed 20 times
+        from bench import faults
+
+        def do_faults() -> None:
+            with BenchEnv(providers=faults.PROVIDERS, seed=args.seed) as env:
+                head = machine_line(f"SQLite, {faults.PROVIDERS} background providers")
+                sections.append((f"Faults{label}", f"{head}\n\n{faults.run(env, quick)}"))
+
+        attempt("Faults", do_faults)
 
     if not args.no_record:
         for title, body in sections:
