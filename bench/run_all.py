@@ -4,7 +4,9 @@
     python -m bench.run_all --quick    # smoke: 1,000 and 2,000 providers, short runs
 
 Search speed, load, profile and the API probe (schemathesis) share one environment (data set,
-Meilisearch); the rebuild benchmark builds its own, larger one. A benchmark that fails is reported and the others still run;
+Meilisearch); the rebuild benchmark builds its own, larger one; the index-settings, outcome-import,
+Lighthouse and fault benchmarks each their own. The index-settings and outcome-import benchmarks
+append their own sections (in the order they finish), the others are appended at the end. A benchmark that fails is reported and the others still run;
 the exit status is 1 when any failed (2 when wrk is missing and the load benchmark was skipped).
 """
 from __future__ import annotations
@@ -18,16 +20,19 @@ from bench.common import BenchEnv, append_results, machine_line, say
 from bench.data import SEED
 
 
+ALL = ["search_speed", "load", "profile", "probe_api", "reindex", "index_settings", "import_outcomes", "lighthouse",
+       "faults"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.run_all", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke sizes and durations")
-    ap.add_argument("--only", nargs="+",
-                    choices=["search_speed", "load", "profile", "probe_api", "reindex", "lighthouse", "faults"])
+    ap.add_argument("--only", nargs="+", choices=ALL)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     args = ap.parse_args()
     quick = args.quick
-    only = set(args.only or ["search_speed", "load", "profile", "probe_api", "reindex", "lighthouse", "faults"])
+    only = set(args.only or ALL)
     label = " (SMOKE, --quick)" if quick else ""
     status = 0
     sections: list[tuple[str, str]] = []
@@ -85,6 +90,19 @@ def main() -> None:
                 sections.append((f"Rebuild and freshness{label}", f"{head}\n\n{reindex.run(env, 10 if quick else 50, args.seed)}"))
 
         attempt("Rebuild and freshness", do_reindex)
+
+    if "index_settings" in only:  # Meilisearch alone, one fresh server per settings variant
+        from bench import index_settings
+
+        attempt("Index settings", lambda: index_settings.main(
+            ["--providers", "2000" if quick else "100000", "--updates", "5" if quick else "20"]
+            + (["--no-record"] if args.no_record else [])))
+
+    if "import_outcomes" in only:  # its own SQLite database and CSV; records its own section
+        from bench import import_outcomes
+
+        attempt("Outcome import", lambda: import_outcomes.main(
+            (["--rows", "20000", "--providers", "200"] if quick else []) + (["--no-save"] if args.no_record else [])))
 
     if "lighthouse" in only:  # its own portal (`marketplace run`, demo data); scores, not timings
         from bench import lighthouse
