@@ -75,7 +75,8 @@ class MeiliServer:
         self.process = subprocess.Popen(
             [
                 str(find_binary()), "--db-path", str(self.data_dir / "db"), "--http-addr", f"127.0.0.1:{self.port}",
-                "--master-key", self.master_key, "--no-analytics", "--env", "development",
+                f"--master-key={self.master_key}",  # one token: a key may start with "-"
+                "--no-analytics", "--env", "development",
                 "--dump-dir", str(self.data_dir / "dumps"), "--snapshot-dir", str(self.data_dir / "snapshots"),
             ],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
