@@ -29,54 +29,42 @@ import urllib3
 from bench.common import append_results, machine_line, md_table, ms, pct, say
 from bench.data import SEED, documents, generate
 from search.server import MeiliServer
-from search.settings import INDEX_SETTINGS, PRIMARY_KEY
+from search.settings import FILTERABLE, INDEX_SETTINGS, PRIMARY_KEY
 
 BATCH = 5_000
 INDEX = "providers"
 
-# Filters the portal writes (search.queries.filters): equality everywhere, `stars >= n` the only comparison.
-GRANULAR_FILTERS = [
-    {"attributePatterns": ["stars"], "features": {"facetSearch": False, "filter": {"equality": True, "comparison": True}}},
-    {"attributePatterns": ["id", "municipalities", "regions", "target_groups", "services", "languages", "type",
-                           "capacity", "remote", "stale"],
-     "features": {"facetSearch": False, "filter": {"equality": True, "comparison": False}}},
-]
-
-
-def _current(s: dict) -> dict:
+def _shipped(s: dict) -> dict:
     return s
 
 
-def _granular(s: dict) -> dict:
-    s["filterableAttributes"] = GRANULAR_FILTERS + ["_geo"]
+def _flat_filters(s: dict) -> dict:  # every filter feature on every filterable attribute
+    s["filterableAttributes"] = list(FILTERABLE)
     return s
 
 
 def _no_prefix(s: dict) -> dict:
-    s = _granular(s)
     s["prefixSearch"] = "disabled"
     return s
 
 
 def _no_geo(s: dict) -> dict:
-    s = _granular(s)
-    s["filterableAttributes"] = GRANULAR_FILTERS
+    s["filterableAttributes"] = [a for a in s["filterableAttributes"] if a != "_geo"]
     s["sortableAttributes"] = [a for a in s["sortableAttributes"] if a != "_geo"]
     return s
 
 
 def _few_sorts(s: dict) -> dict:
-    s = _granular(s)
     s["sortableAttributes"] = [a for a in s["sortableAttributes"] if "_by_tg." not in a]
     return s
 
 
 VARIANTS: dict[str, tuple[str, Callable[[dict], dict]]] = {
-    "current": ("search.settings.INDEX_SETTINGS as shipped", _current),
-    "granular": ("filterable attributes with only the filter features the portal uses", _granular),
-    "no-prefix": ("granular + prefixSearch disabled (no prefix databases)", _no_prefix),
-    "no-geo": ("granular without `_geo` filterable/sortable (geo not indexed)", _no_geo),
-    "few-sorts": ("granular without the per-target-group sorts", _few_sorts),
+    "shipped": ("search.settings.INDEX_SETTINGS (filter features limited to those used)", _shipped),
+    "flat-filters": ("every filter feature on every filterable attribute (Meilisearch's default)", _flat_filters),
+    "no-prefix": ("shipped + prefixSearch disabled (no prefix databases)", _no_prefix),
+    "no-geo": ("shipped without `_geo` filterable/sortable (no geo index)", _no_geo),
+    "few-sorts": ("shipped without the per-target-group sorts", _few_sorts),
 }
 
 
