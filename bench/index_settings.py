@@ -111,7 +111,7 @@ def _slowest_step(meili: Meili, batch_uid: int | None) -> str:
     # Leaf steps only (a parent's duration includes its children's).
     leaves = {k: v for k, v in trace.items() if not any(o != k and o.startswith(k + " >") for o in trace)}
     step, took = max(leaves.items(), key=lambda kv: _to_seconds(kv[1]))
-    return f"{step.rsplit(' > ', 1)[-1]} {_to_seconds(took) * 1000:.0f} ms"
+    return f"{' > '.join(step.split(' > ')[-2:])} {_to_seconds(took) * 1000:.0f} ms"  # leaf and its parent
 
 
 def _to_seconds(value: str) -> float:

@@ -199,11 +199,12 @@ def run(env: BenchEnv, changes: int, seed: int) -> str:
     f = asyncio.run(freshness(env, changes, seed))
     lat = f["latencies"]
 
+    verdict = (f"target ≤ {TARGET_REBUILD_S:.0f} s for 100,000 providers: {'met' if seconds <= TARGET_REBUILD_S else 'NOT met'}"
+               if env.providers >= 100_000 else f"the target of ≤ {TARGET_REBUILD_S:.0f} s is for 100,000 providers")
     parts = md_table(["rebuild phase", "seconds", "share"],
                      [[k, f"{v:.1f}", f"{100 * v / seconds:.0f} %"] for k, v in spent.items()])
     body = (
-        f"**Full rebuild** of {n:,} documents: **{seconds:.1f} s** (target ≤ {TARGET_REBUILD_S:.0f} s: "
-        f"{'met' if seconds <= TARGET_REBUILD_S else 'NOT met'}); {n / seconds:.0f} documents/s; "
+        f"**Full rebuild** of {n:,} documents: **{seconds:.1f} s** ({verdict}); {n / seconds:.0f} documents/s; "
         f"first build into the empty server (same code) took {env.index_seconds:.1f} s.\n\n"
         f"Searches during the rebuild (portal's `search.queries.search`, 20 ms apart, from 1 s before to 1 s after): "
         f"answered **{s.answered}**, failed **{s.failed}**, empty {s.empty} (target 0 failed: "
