@@ -51,6 +51,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sort.name": ("Navn (A–Å)", "Name (A–Z)"),
     "search.submit": ("Søg", "Search"),
     "search.filters": ("Afgræns søgningen", "Refine your search"),
+    "search.jump": ("Spring filtrene over og se de {n} resultater", "Skip the filters and see the {n} results"),
     "search.apply_filters": ("Opdatér resultater", "Update results"),
     "search.clear": ("Nulstil søgning", "Clear search"),
     "search.results_count": ("{n} aktører fundet", "{n} providers found"),
