@@ -2,8 +2,9 @@
 process becoming healthy, another process's outbox worker delivering)."""
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Callable
+from typing import Awaitable, Callable
 
 POLL_SECONDS = 0.05
 
@@ -15,3 +16,12 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, what: st
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(POLL_SECONDS)
+
+
+async def until(condition: Callable[[], Awaitable[bool]], *, timeout: float = 10.0, what: str = "condition") -> None:
+    """Await `condition()` until it is true; fail after `timeout` seconds (the async twin of wait_until)."""
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(POLL_SECONDS)

@@ -3,7 +3,6 @@ pre-gzipped page with an ETag; a change to the provider shows on the next page l
 process and, through the outbox poll, in other processes; signed-in pages are never shared."""
 from __future__ import annotations
 
-import asyncio
 import gzip
 import html
 import time
@@ -21,6 +20,7 @@ from marketplace.providers.page_cache import POLL_SECONDS, for_app
 from marketplace.providers.tables import ListingRevision, Provider
 from search.client import SearchEngine
 from search.tables import OutboxEvent
+from tests.waiting import until
 from tests.enrolments.support import as_user, citizen, make_enrolment, make_user, post as post_form
 
 from .support import approve, as_pairs, authority, editor_form, member, post, revisions_of
@@ -56,15 +56,6 @@ async def portal(engine: SearchEngine) -> AsyncIterator[Portal]:
 
 def text(response: httpx.Response) -> str:
     return html.unescape(response.text)
-
-
-async def until(condition, *, timeout: float = 10.0, what: str) -> None:
-    """Await `condition()` (a coroutine function) until true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_an_anonymous_page_is_stored_gzipped_with_an_etag_and_revalidates_with_304(portal) -> None:

@@ -117,15 +117,28 @@ async def test_a_worker_finds_an_event_written_by_another_process(engine):
     assert engine.get_document(provider["id"])["name"] == "Efter"
 
 
-async def test_a_worker_woken_before_the_commit_looks_again_without_waiting_for_its_poll(engine):
+async def test_a_worker_woken_before_the_commit_looks_again_without_waiting_for_its_poll(engine, monkeypatch):
     provider = await make_provider(name="Før")
     await index_all(engine)
+    armed, looked_in_vain = False, asyncio.Event()
+    real_drain = sync.drain_once
+
+    async def observed_drain(*args, **kwargs) -> int:  # the worker's look, reported when it was empty
+        started_armed = armed
+        n = await real_drain(*args, **kwargs)
+        if started_armed and n == 0:
+            looked_in_vain.set()
+        return n
+
+    monkeypatch.setattr(sync, "drain_once", observed_drain)
     # A poll far longer than the test's deadline: only the re-check after the wake-up can deliver.
     async with running_worker(engine, poll_seconds=300) as delivered:
         async with write_transaction():
             await Provider.update({Provider.name: "Efter"}).where(Provider.id == provider["id"])
+            armed = True
             await outbox.enqueue(provider["id"], "test-rename")  # wakes the worker before the commit
-            await asyncio.sleep(0.05)  # the worker runs now and finds nothing committed yet
+            # the woken worker looks before the commit and finds nothing committed yet
+            await asyncio.wait_for(looked_in_vain.wait(), timeout=30)
 
         await asyncio.wait_for(delivered.wait(), timeout=30)
     assert engine.get_document(provider["id"])["name"] == "Efter"
