@@ -226,21 +226,26 @@ def sort_rules(p: SearchParams) -> list[str]:
     }[p.sort]
 
 
-def _query(p: SearchParams, filters: list[str], **extra: Any) -> dict[str, Any]:
-    return {"q": p.q, "filter": filters, "sort": sort_rules(p), "attributesToRetrieve": RETRIEVE, **extra}
+def _query(p: SearchParams, filters: list[str], retrieve: list[str]) -> dict[str, Any]:
+    return {"q": p.q, "filter": filters, "sort": sort_rules(p), "attributesToRetrieve": retrieve}
 
 
-def build_queries(p: SearchParams) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The covering query and, with a radius, the nearby-but-not-covering query."""
+def build_queries(
+    p: SearchParams, retrieve: list[str] | None = None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The covering query and, with a radius, the nearby-but-not-covering query. `retrieve`: the
+    document fields to return (nested ones with dots, e.g. `results.stars`); all of them (RETRIEVE,
+    what the API shows) unless given."""
     filters = base_filters(p)
+    fields = retrieve or RETRIEVE
     if p.place is None:
-        return _query(p, filters), None
-    covering = _query(p, filters + [f"municipalities = {p.place.municipality}"])
+        return _query(p, filters, fields), None
+    covering = _query(p, filters + [f"municipalities = {p.place.municipality}"], fields)
     if p.radius_km is None:
         return covering, None
     metres = p.radius_km * 1000
     nearby = _query(p, filters + [f"_geoRadius({p.place.lat}, {p.place.lon}, {metres})",
-                                   f"NOT municipalities = {p.place.municipality}"])
+                                   f"NOT municipalities = {p.place.municipality}"], fields)
     return covering, nearby
 
 
@@ -274,9 +279,10 @@ def _sum_facets(*dists: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return out
 
 
-def search(engine: SearchEngine, p: SearchParams) -> SearchResult:
-    """Run a search (blocking). Raises SearchUnavailable when Meilisearch cannot answer."""
-    covering, nearby = build_queries(p)
+def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = None) -> SearchResult:
+    """Run a search (blocking). Raises SearchUnavailable when Meilisearch cannot answer. The hits
+    carry the fields in `retrieve` (default: all, RETRIEVE) plus location, distance and coverage."""
+    covering, nearby = build_queries(p, retrieve)
     covering.update(page=p.page, hitsPerPage=p.per_page, facets=FACETS)
     if nearby is None:
         (res,) = engine.multi_search([covering])

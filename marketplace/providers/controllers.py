@@ -22,7 +22,7 @@ from marketplace.providers import page_cache, services
 from marketplace.providers.schemas import PlaceOut, ProviderOut, SearchOut, provider_out
 from marketplace.web.errors import error_responses
 from marketplace.web.i18n import TEXTS_IN, lang_of
-from marketplace.web.search_form import card_views, search_form_context
+from marketplace.web.search_form import CARDS, card_fields, search_form_context
 from search.client import SearchEngine
 from search.result_cache import STATE_KEY as SEARCH_CACHE_STATE, CachedAnswer, SearchCache
 from search.queries import SORTS, SearchParams, SearchResult, parse_search_params
@@ -193,7 +193,7 @@ class ProviderPageController(Controller):
         try:
             params = parse_search_params(raw)
             context["params"] = params
-            context["result"] = await services.search_providers(search_engine, params)
+            context["result"] = await services.search_providers(search_engine, params, card_fields(params.target_group))
         except InvalidInput as exc:
             context["errors"] = [exc]
         except SearchUnavailable:
@@ -201,7 +201,9 @@ class ProviderPageController(Controller):
         result = context["result"]
         context.update(search_form_context(raw, result.facets if result else None, lang))
         context["T"] = TEXTS_IN[lang]
-        context["cards"] = card_views(result.hits, lang, context["params"].target_group) if result else []
+        ticked = frozenset(raw.get("ids") or ())  # ticked for comparison on the previous page
+        context["cards"] = CARDS.slots(result.hits, lang, context["params"].target_group, ticked) if result else []
+        context["remember_card"] = CARDS.remember
         status = 400 if context["errors"] else 503 if context["unavailable"] else 200
         return Template("pages/search.html", context=context, status_code=status)
 

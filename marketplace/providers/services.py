@@ -23,9 +23,12 @@ from search.documents import ProviderSnapshot, is_public, provider_document
 from search.queries import SearchParams, SearchResult
 
 
-async def search_providers(engine: SearchEngine, params: SearchParams) -> SearchResult:
-    """Run a citizen search off the event loop."""
-    return await sync_to_thread(queries.search, engine, params)
+async def search_providers(
+    engine: SearchEngine, params: SearchParams, retrieve: list[str] | None = None
+) -> SearchResult:
+    """Run a citizen search off the event loop; `retrieve` limits the hits' fields (default: all,
+    as the API shows them; the search page asks only for what a result card shows)."""
+    return await sync_to_thread(queries.search, engine, params, retrieve)
 
 
 @dataclass

@@ -2,9 +2,14 @@
 filter's options, labelled in the visitor's language, with facet counts from the current result."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping
+from urllib.parse import urlencode
+
+import msgspec
+from markupsafe import Markup
 
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, municipalities
 from marketplace.reference.catalog import CAPACITIES, Label
@@ -65,6 +70,14 @@ def _MUNICIPALITY_CODES() -> frozenset[str]:  # noqa: N802
     return frozenset(str(code) for _, items in municipality_groups() for code, _ in items)
 
 
+def page_links(raw: Mapping[str, list[str]]) -> Callable[[int], str]:
+    """`page_url(n)` for the pagination: this search's address with `page=n` (worked out once per
+    page instead of once per link)."""
+    kept = urlencode([(k, v) for k, values in raw.items() if k != "page" for v in values])
+    prefix = f"/?{kept}&page=" if kept else "/?page="
+    return lambda n: f"{prefix}{n}"
+
+
 def search_form_context(
     raw: Mapping[str, list[str]], facets: Mapping[str, Mapping[str, int]] | None, lang: str
 ) -> dict[str, Any]:
@@ -98,11 +111,29 @@ def search_form_context(
         ],
         "remote_facets": [("true", t("search.remote_yes"), (facets.get("remote") or {}).get("true"))],
         "fresh_facets": [("true", t("search.fresh_yes"), None)],
+        "page_url": page_links(raw),
         "has_filters": any(values[k] for k in ("service", "language", "type", "region", "capacity", "remote", "stars", "fresh")),
     }
 
 
 # -- result cards ------------------------------------------------------------------------------------
+_STATS = ("success_rate", "courses", "stars")  # of a ResultStats: what a card shows
+CARD_FIELDS = [
+    "id", "slug", "name", "type", "summary", "municipalities", "remote", "target_groups",
+    "service_prices.slug", "price_min", "price_max", "capacity", "waiting_weeks", "review_avg",
+    "review_count", "stale", "_geo", *(f"results.{k}" for k in _STATS),
+]
+
+
+@lru_cache(maxsize=64)
+def card_fields(target_group: str | None) -> list[str]:
+    """The document fields a result card shows (the search page asks Meilisearch for these only;
+    about a third of a full document): with a target group, that group's numbers too. Callers
+    must not change the list."""
+    if not target_group:
+        return CARD_FIELDS
+    return CARD_FIELDS + [f"results_by_target_group.{target_group}.{k}" for k in _STATS]
+
 @dataclass(frozen=True, slots=True)
 class CardView:
     """The texts of one search result card in the visitor's language, worked out in Python: the
@@ -186,3 +217,58 @@ def card_view(doc: Mapping[str, Any], lang: str, target_group: str | None = None
 
 def card_views(hits: list[Mapping[str, Any]], lang: str, target_group: str | None = None) -> list[CardView]:
     return [card_view(doc, lang, target_group) for doc in hits]
+
+
+# -- rendered cards, by what they show ---------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CardSlot:
+    """One result on the search page: its card's HTML when an identical card was rendered before,
+    else the view to render it from (and `key` to remember the result under)."""
+
+    key: bytes
+    html: Markup | None
+    view: CardView | None
+    checked: bool  # ticked for comparison (`ids` in the query string)
+
+
+class CardCache:
+    """The search page's rendered result cards, keyed by everything a card depends on: the hit as
+    Meilisearch returned it (with distance and coverage), the language, the chosen target group
+    and the comparison tick. A changed listing, result or rating is a different hit, so a
+    different key: nothing to invalidate. A card is about a quarter of the page's rendering time,
+    and the same providers show up in many different searches. Bounded (least recently used
+    first out); one per process, used only from the event loop's thread."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._html: OrderedDict[bytes, Markup] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def slots(self, hits: list[Mapping[str, Any]], lang: str, target_group: str | None,
+              ticked: frozenset[str] = frozenset()) -> list[CardSlot]:
+        out = []
+        for doc in hits:
+            checked = str(doc.get("id")) in ticked
+            key = msgspec.json.encode((lang, target_group, checked, doc))
+            html = self._html.get(key)
+            if html is None:
+                self.misses += 1
+                out.append(CardSlot(key, None, card_view(doc, lang, target_group), checked))
+            else:
+                self.hits += 1
+                self._html.move_to_end(key)
+                out.append(CardSlot(key, html, None, checked))
+        return out
+
+    def remember(self, key: bytes, html: Markup) -> Markup:
+        """Keep a rendered card (called from the template) and return it."""
+        self._html[key] = html
+        if len(self._html) > self.size:
+            self._html.popitem(last=False)
+        return html
+
+    def __len__(self) -> int:
+        return len(self._html)
+
+
+CARDS = CardCache()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from factories import Meili, app_client, form_values, index_all, make_provider, new_engine
@@ -100,6 +101,25 @@ async def test_the_search_page_links_to_the_next_page_of_results(client, engine)
     assert response.status_code == 200
     assert "Side 1 af 2" in visible_text(response.text)
     assert "page=2" in response.text
+
+
+async def test_the_next_page_link_keeps_the_whole_search_and_shows_the_next_results(client, engine):
+    for n in range(5):
+        await make_provider(name=f"Mentoraktør {n}", services=[{"slug": "mentor", "price_dkk": 100 * n, "duration_weeks": 4},
+                                                              {"slug": "jobsamtaler", "price_dkk": 0, "duration_weeks": 2}])
+    await index_all(engine)
+    search = [("q", "mentor støtte"), ("service", "mentor"), ("service", "jobsamtaler"), ("sort", "name"),
+              ("per_page", "2"), ("page", "2")]
+
+    page2 = await client.get("/", params=search)
+    links = dict(re.findall(r'<a class="pagination-nav-link" href="([^"]+)" rel="(prev|next)"', page2.text))
+    assert set(links.values()) == {"prev", "next"}
+    nxt = html.unescape(next(href for href, rel in links.items() if rel == "next"))
+    assert parse_qsl(urlsplit(nxt).query) == [(k, v) for k, v in search if k != "page"] + [("page", "3")]
+
+    page3 = await client.get(nxt)
+    assert page3.status_code == 200 and "Side 3 af 3" in visible_text(page3.text)
+    assert re.findall(r'id="p-\d+-name"><a [^>]+>([^<]+)</a>', page3.text) == ["Mentoraktør 4"]
 
 
 async def test_the_search_page_answers_503_saying_search_is_unavailable_when_meilisearch_is_down(down_client):
