@@ -11,7 +11,7 @@ Two ways to use it:
       raw executemany through Piccolo's engine, and `index_database(engine)` builds the index with
       `search.sync.rebuild` — the production path;
   (b) `documents(generate(n))` builds the index documents in memory with
-      `search.documents.provider_document`, for pure search benchmarks.
+      `search.documents.index_document`, for pure search benchmarks.
 
     python -m bench.data --providers 10000                 # (a) into $MARKETPLACE_DATABASE_URL
     python -m bench.data --providers 10000 --index         # … and index into $MEILI_URL
@@ -41,7 +41,7 @@ import pandas as pd
 from marketplace.demo import seed as demo
 from marketplace.outcomes.stats import ResultStats, compute_results_frame
 from marketplace.providers.freshness import is_stale
-from search.documents import ProviderSnapshot, is_public, provider_document
+from search.documents import ProviderSnapshot, index_document, is_public
 
 SEED = 20261123
 NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)  # fixed, so the data do not change from day to day
@@ -206,7 +206,7 @@ def snapshots(data: BenchData) -> list[ProviderSnapshot]:
 
 def documents(data: BenchData) -> list[dict[str, Any]]:
     """The index documents of the public providers."""
-    return [provider_document(s) for s in snapshots(data) if is_public(s)]
+    return [index_document(s) for s in snapshots(data) if is_public(s)]
 
 
 # -- (a) the database --------------------------------------------------------------------------------

@@ -44,13 +44,15 @@ class Query:
     name: str
     params: dict[str, Any]
     path_qs: str  # "?postcode=8000&…" for / and /api/providers
-    meili_bodies: list[bytes]  # the multi-search bodies the portal sends, in order
+    meili_bodies: list[bytes]  # the multi-search bodies the portal sends for /api/providers, in order
     total: int  # totalHits the portal reports
+    page_bodies: list[bytes]  # … and for the page `/` (only a card's fields: search_form.CARD_FIELDS)
 
 
-def meili_requests(engine: Any, params: dict[str, Any]) -> tuple[list[bytes], int]:
+def meili_requests(engine: Any, params: dict[str, Any], retrieve: list[str] | None = None) -> tuple[list[bytes], int]:
     """Run the portal's own search code against `engine`, recording each multi-search body exactly
-    as the meilisearch client serialises it (`{"queries": [...], "federation": null}`)."""
+    as the meilisearch client serialises it (`{"queries": [...], "federation": null}`). `retrieve`
+    as the caller passes it: None for the API, search_form.CARD_FIELDS for the page."""
     from search.client import SearchEngine
     from search.queries import parse_search_params, search
 
@@ -65,14 +67,18 @@ def meili_requests(engine: Any, params: dict[str, Any]) -> tuple[list[bytes], in
             return super().multi_search(queries)
 
     recorder = Recorder(engine.url, engine.client.config.api_key, engine.index_uid)
-    result = search(recorder, parse_search_params({k: v if isinstance(v, list) else [v] for k, v in params.items()}))
+    result = search(recorder, parse_search_params({k: v if isinstance(v, list) else [v] for k, v in params.items()}),
+                    retrieve)
     return bodies, result.total
 
 
 def build(engine: Any, mix: list[tuple[str, dict[str, Any]]] = MIX) -> list[Query]:
+    from marketplace.web.search_form import CARD_FIELDS
+
     out = []
     for name, params in mix:
         bodies, total = meili_requests(engine, params)
+        page_bodies, _ = meili_requests(engine, params, CARD_FIELDS)
         qs = urlencode(params, doseq=True)
-        out.append(Query(name, params, f"?{qs}" if qs else "", bodies, total))
+        out.append(Query(name, params, f"?{qs}" if qs else "", bodies, total, page_bodies))
     return out

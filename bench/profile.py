@@ -149,6 +149,7 @@ async def _run(env: BenchEnv, rounds: int, profile_rounds: int) -> str:
     from marketplace.app import create_app
     from marketplace.db import close_database, open_database
     from marketplace.providers import controllers
+    from marketplace.web.search_form import CardCache
     from search.client import SearchEngine
 
     engine = env.engine()
@@ -163,16 +164,26 @@ async def _run(env: BenchEnv, rounds: int, profile_rounds: int) -> str:
     jinja2.Template.render = spans.wrap("render", jinja2.Template.render)  # type: ignore[method-assign]
     await open_database()
     try:
-        async def raw(q: mix.Query) -> tuple[int, int]:
-            for body in q.meili_bodies:
+        async def raw(q: mix.Query, page: bool = False) -> tuple[int, int]:
+            for body in q.page_bodies if page else q.meili_bodies:
                 status, data = meili.request("POST", "/multi-search", body)
             return status, len(data)
 
+        async def page_cards_anew(q: mix.Query) -> tuple[int, int]:
+            """The page with a card cache that keeps nothing: every card rendered."""
+            kept, controllers.CARDS = controllers.CARDS, CardCache(size=0)
+            try:
+                return await asgi_get(app, f"/{q.path_qs}")
+            finally:
+                controllers.CARDS = kept
+
         targets = {
             "raw": raw,
+            "raw page": lambda q: raw(q, page=True),
             "api": lambda q: asgi_get(app, f"/api/providers{q.path_qs}"),
             "page": lambda q: asgi_get(app, f"/{q.path_qs}"),
             "page, no gzip": lambda q: asgi_get(app, f"/{q.path_qs}", gzip=False),
+            "page, every card rendered": page_cards_anew,
         }
         samples: dict[str, list[dict[str, float]]] = defaultdict(list)
         rng = random.Random(1)
@@ -195,9 +206,9 @@ async def _run(env: BenchEnv, rounds: int, profile_rounds: int) -> str:
         def mean(t: str, key: str) -> float:
             return sum(s.get(key, 0.0) for s in samples[t]) / len(samples[t]) * 1000
 
-        raw_mean = mean("raw", "total")
         rows = []
-        for t in ("api", "page", "page, no gzip"):
+        for t in ("api", "page", "page, no gzip", "page, every card rendered"):
+            raw_mean = mean("raw" if t == "api" else "raw page", "total")
             total, search, client = mean(t, "total"), mean(t, "queries.search"), mean(t, "client")
             conv = mean(t, "render") if t.startswith("page") else mean(t, "msgspec")
             rows.append([t, f"{pct([s['total'] for s in samples[t]], 50) * 1000:.2f}", f"{total:.2f}",

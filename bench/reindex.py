@@ -9,7 +9,7 @@ Rebuild: the searcher thread runs the portal's own search code (`search.queries.
 of bench/mix.py) back to back with a 20 ms pause, and counts answered, failed (an exception) and
 empty (0 hits where the live index has some) searches; all must be answered. The rebuild's time
 is split (by wrapping, not changing, the functions) into database reads (`load_snapshots`),
-document building (`split` → `provider_document`), the uploads (`send_documents_json`, which run
+document building (`split` → `index_document`), the uploads (`send_documents_json`, which run
 in a thread while the next batch is read, so their time overlaps the reads), waiting for
 Meilisearch's tasks (`SearchEngine.wait`, also inside index creation, settings and the swap) and
 the swap.
@@ -108,7 +108,7 @@ async def timed_rebuild(env: BenchEnv) -> tuple[float, int, dict[str, float], Se
 
     originals = (sync.load_snapshots, sync.split)
     sync.load_snapshots = timed("database reads (load_snapshots)", sync.load_snapshots, True)
-    sync.split = timed("documents (split → provider_document)", sync.split, False)
+    sync.split = timed("documents (split → index_document)", sync.split, False)
     engine.send_documents_json = timed(  # type: ignore[method-assign]
         "upload (send_documents_json, in a thread beside the reads)", engine.send_documents_json, False)
     engine.wait = timed("waiting for Meilisearch's tasks (after the last upload)", engine.wait, False)  # type: ignore[method-assign]

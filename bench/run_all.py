@@ -20,8 +20,8 @@ from bench.common import BenchEnv, append_results, machine_line, say
 from bench.data import SEED
 
 
-ALL = ["search_speed", "load", "profile", "probe_api", "reindex", "index_settings", "import_outcomes", "lighthouse",
-       "faults"]
+ALL = ["search_speed", "load", "profile", "probe_api", "reindex", "index_settings", "document_shape",
+       "import_outcomes", "lighthouse", "faults"]
 
 
 def main() -> None:
@@ -96,6 +96,13 @@ def main() -> None:
 
         attempt("Index settings", lambda: index_settings.main(
             ["--providers", "2000" if quick else "100000", "--updates", "5" if quick else "20"]
+            + (["--no-record"] if args.no_record else [])))
+
+    if "document_shape" in only:  # Meilisearch alone: the shipped document shape against the nested one
+        from bench import document_shape
+
+        attempt("Document shape", lambda: document_shape.main(
+            ["--providers", "2000" if quick else "10000", "--rounds", "5" if quick else "60"]
             + (["--no-record"] if args.no_record else [])))
 
     if "import_outcomes" in only:  # its own SQLite database and CSV; records its own section

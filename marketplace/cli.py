@@ -78,14 +78,10 @@ async def _with_db(coro_fn: Callable[[], Any]) -> Any:
 async def _sync_index(full: bool) -> None:
     """Bring the index up to date: a full rebuild when asked or when the index looks wrong,
     else deliver the outbox backlog."""
-    from litestar.concurrency import sync_to_thread
-
-    from search import outbox, sync
+    from search import sync
 
     engine = _engine()
-    count = await sync_to_thread(engine.document_count)
-    public = len(await sync.public_provider_ids())
-    if full or count is None or await outbox.cursor_of(engine.target) == 0 or (count == 0 and public):
+    if full or await sync.rebuild_reason(engine):
         _say("Bygger søgeindeks", "Building the search index")
         report = _phase_progress()
         n = await sync.rebuild(engine, progress=lambda d, t: report("indeks/index", d, t))

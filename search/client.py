@@ -149,6 +149,12 @@ class SearchEngine:
                                     f"{error.get('message', response.data[:200].decode(errors='replace'))}")
         return answer["results"]
 
+    def any_document(self, fields: list[str]) -> dict[str, Any] | None:
+        """One document of the index with only `fields` (and those it has), or None if empty."""
+        with translated_errors():
+            found = self.index.get_documents({"limit": 1, "fields": fields}).results
+        return dict(found[0]) if found else None
+
     def get_document(self, provider_id: int) -> dict[str, Any] | None:
         with translated_errors():
             try:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Mapping
 
 from marketplace.errors import InvalidInput
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, resolve_place
 from marketplace.reference.catalog import CAPACITIES
 from search.client import SearchEngine
+from search.documents import unpack
 from search.settings import FACETS
 
 PER_PAGE = 20
@@ -26,11 +28,11 @@ MAX_RADIUS_KM = 300
 MAX_QUERY_CHARS = 200
 SORTS = ("best", "score", "success_rate", "reviews", "price", "distance", "name")
 
-RETRIEVE = [
+RETRIEVE = [  # `detail` holds results, results by target group, prices and offices (search.documents)
     "id", "slug", "cvr", "name", "type", "summary", "municipalities", "regions", "remote", "target_groups",
-    "services", "service_prices", "price_min", "price_max", "languages", "capacity", "waiting_weeks",
-    "first_contact_days", "offices", "results", "results_by_target_group", "method_version", "review_avg",
-    "review_count", "last_confirmed_at", "stale", "company_oriented", "_geo",
+    "services", "price_min", "price_max", "languages", "capacity", "waiting_weeks", "first_contact_days",
+    "detail", "method_version", "review_avg", "review_count", "last_confirmed_at", "stale", "company_oriented",
+    "_geo",
 ]
 
 
@@ -259,7 +261,9 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def _finish(hit: dict[str, Any], p: SearchParams, covering: bool) -> dict[str, Any]:
+def _finish(hit: dict[str, Any], covering: bool, p: SearchParams, packed: bool) -> dict[str, Any]:
+    if not packed:
+        unpack(hit)
     geo = hit.pop("_geo", None)
     hit.pop("_geoDistance", None)
     hit["location"] = {"lat": geo["lat"], "lon": geo["lng"]} if geo else None
@@ -279,20 +283,24 @@ def _sum_facets(*dists: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return out
 
 
-def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = None) -> SearchResult:
+def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = None,
+           packed: bool = False) -> SearchResult:
     """Run a search (blocking). Raises SearchUnavailable when Meilisearch cannot answer. The hits
-    carry the fields in `retrieve` (default: all, RETRIEVE) plus location, distance and coverage."""
+    carry the fields in `retrieve` (default: all, RETRIEVE) plus location, distance and coverage;
+    `packed` leaves `detail` as the index holds it (search.documents.unpack), for a caller that
+    often needs none of it (the search page's cached cards)."""
     covering, nearby = build_queries(p, retrieve)
+    finish = partial(_finish, p=p, packed=packed)
     covering.update(page=p.page, hitsPerPage=p.per_page, facets=FACETS)
     if nearby is None:
         (res,) = engine.multi_search([covering])
-        hits = [_finish(h, p, True) for h in res["hits"]]
+        hits = [finish(h, True) for h in res["hits"]]
         return SearchResult(hits, res["totalHits"], p.page, p.per_page, _sum_facets(res.get("facetDistribution")))
     # Covering first, then nearby: page over the concatenation of the two result lists.
     first_nearby = {**nearby, "page": 1, "hitsPerPage": p.per_page, "facets": FACETS}
     res_c, res_n = engine.multi_search([covering, first_nearby])
     n_cover = res_c["totalHits"]
-    hits = [_finish(h, p, True) for h in res_c["hits"]]
+    hits = [finish(h, True) for h in res_c["hits"]]
     offset = (p.page - 1) * p.per_page
     want = p.per_page - len(hits)
     if want > 0:
@@ -302,7 +310,7 @@ def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = N
         else:
             (extra,) = engine.multi_search([{**nearby, "offset": start, "limit": want}])
             more = extra["hits"]
-        hits += [_finish(h, p, False) for h in more]
+        hits += [finish(h, False) for h in more]
     facets = _sum_facets(res_c.get("facetDistribution"), res_n.get("facetDistribution"))
     return SearchResult(hits, n_cover + res_n["totalHits"], p.page, p.per_page, facets, covering_total=n_cover)
 

@@ -3,6 +3,7 @@
     drain_once(engine)     deliver up to `limit` pending events to one target
     run_worker(engine, …)  the background loop: drain, back off while Meilisearch is down
     rebuild(engine, …)     fill a fresh index from the database and swap it in atomically
+    rebuild_reason(engine) why the index must be rebuilt before it can be kept up to date, if so
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from marketplace.providers.tables import ListingRevision, Provider
 from marketplace.reviews.tables import Review
 from search import outbox
 from search.client import SearchEngine
-from search.documents import ProviderSnapshot, is_public, provider_document
+from search.documents import DETAIL, ProviderSnapshot, index_document, is_public
 
 log = logging.getLogger("marketplace.search")
 
@@ -103,7 +104,7 @@ def split(ids: Iterable[int], snaps: dict[int, ProviderSnapshot]) -> tuple[list[
     for pid in sorted(set(ids)):
         snap = snaps.get(pid)
         if snap is not None and is_public(snap):
-            upserts.append(provider_document(snap))
+            upserts.append(index_document(snap))
         else:
             deletes.append(pid)
     return upserts, deletes
@@ -192,6 +193,23 @@ def _collections_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+async def rebuild_reason(engine: SearchEngine) -> str | None:
+    """Why the index cannot just be kept up to date from the outbox (None when it can): it is
+    missing or unreadable, was never filled, is empty while the database has public providers,
+    or holds documents of an older shape (without `detail`, search.documents)."""
+    count = await sync_to_thread(engine.document_count)
+    if count is None:
+        return "no index"
+    if await outbox.cursor_of(engine.target) == 0:
+        return "never filled"
+    if count == 0:
+        return "empty" if await public_provider_ids() else None
+    sample = await sync_to_thread(engine.any_document, [DETAIL])
+    if sample is not None and DETAIL not in sample:
+        return "older document shape"
+    return None
 
 
 async def rebuild(engine: SearchEngine, progress: Callable[[int, int], None] | None = None) -> int:

@@ -34,7 +34,7 @@ from marketplace.reference import postcode as find_postcode
 from marketplace.reviews.tables import Review
 from search import outbox, sync
 from search.client import SearchEngine
-from search.documents import is_public, provider_document
+from search.documents import index_document, is_public
 from search.server import free_port
 
 CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
@@ -185,7 +185,7 @@ async def database_documents() -> dict[int, dict[str, Any]]:
     JSON would carry it."""
     ids = [row["id"] for row in await Provider.select(Provider.id)]
     snaps = await sync.load_snapshots(ids)
-    return {pid: json.loads(json.dumps(provider_document(s))) for pid, s in snaps.items() if is_public(s)}
+    return {pid: json.loads(json.dumps(index_document(s))) for pid, s in snaps.items() if is_public(s)}
 
 
 # -- search engines and app clients ------------------------------------------------------------------

@@ -22,7 +22,7 @@ from marketplace.providers import page_cache, services
 from marketplace.providers.schemas import PlaceOut, ProviderOut, SearchOut, provider_out
 from marketplace.web.errors import error_responses
 from marketplace.web.i18n import TEXTS_IN, lang_of
-from marketplace.web.search_form import CARDS, card_fields, search_form_context
+from marketplace.web.search_form import CARD_FIELDS, CARDS, search_form_context
 from search.client import SearchEngine
 from search.result_cache import STATE_KEY as SEARCH_CACHE_STATE, CachedAnswer, SearchCache
 from search.queries import SORTS, SearchParams, SearchResult, parse_search_params
@@ -193,7 +193,7 @@ class ProviderPageController(Controller):
         try:
             params = parse_search_params(raw)
             context["params"] = params
-            context["result"] = await services.search_providers(search_engine, params, card_fields(params.target_group))
+            context["result"] = await services.search_providers(search_engine, params, CARD_FIELDS, packed=True)
         except InvalidInput as exc:
             context["errors"] = [exc]
         except SearchUnavailable:

@@ -24,11 +24,12 @@ from search.queries import SearchParams, SearchResult
 
 
 async def search_providers(
-    engine: SearchEngine, params: SearchParams, retrieve: list[str] | None = None
+    engine: SearchEngine, params: SearchParams, retrieve: list[str] | None = None, packed: bool = False
 ) -> SearchResult:
     """Run a citizen search off the event loop; `retrieve` limits the hits' fields (default: all,
-    as the API shows them; the search page asks only for what a result card shows)."""
-    return await sync_to_thread(queries.search, engine, params, retrieve)
+    as the API shows them; the search page asks only for what a result card shows), `packed`
+    leaves their `detail` packed (search.queries.search)."""
+    return await sync_to_thread(queries.search, engine, params, retrieve, packed)
 
 
 @dataclass

@@ -79,6 +79,7 @@ class AssetManifest:
                 raise ValueError(f"asset root {name!r}: {directory} is not a directory")
         self.roots = {name: Path(directory) for name, directory in roots.items()}
         self.digests = {name: tree_digest(directory) for name, directory in self.roots.items()}
+        self._urls: dict[str, str] = {}
         self._files = {
             name: StaticFiles(is_html_mode=False, directories=[directory], file_system=BaseLocalFileSystem(),
                               headers={IMMUTABLE.HEADER_NAME: IMMUTABLE.to_header()})
@@ -87,7 +88,14 @@ class AssetManifest:
 
     def url(self, logical: str) -> str:
         """The hashed URL of `logical` (e.g. "app/site.css"); a path that names no existing file is
-        a programming error and fails loudly at render time."""
+        a programming error and fails loudly at render time. Worked out once per path (the digests
+        are fixed for the process's life)."""
+        url = self._urls.get(logical)
+        if url is None:
+            url = self._urls[logical] = self._url(logical)
+        return url
+
+    def _url(self, logical: str) -> str:
         root, _, rest = logical.partition("/")
         if root not in self.roots:
             raise ValueError(f"asset {logical!r}: unknown root {root!r} (known: {', '.join(sorted(self.roots))})")

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, municipalities
 from marketplace.reference.catalog import CAPACITIES, Label
 from marketplace.web.i18n import LABELS_IN, TEXTS_IN, format_number, format_percentage, translate
+from search.documents import DETAIL, unpack
 from search.queries import SORTS
 
 RADII = (5, 10, 25, 50, 100)
@@ -117,22 +118,13 @@ def search_form_context(
 
 
 # -- result cards ------------------------------------------------------------------------------------
-_STATS = ("success_rate", "courses", "stars")  # of a ResultStats: what a card shows
+# The document fields a result card shows: the search page asks Meilisearch for these only (`detail`
+# carries the results, overall and by target group, and the service prices; search.documents).
 CARD_FIELDS = [
-    "id", "slug", "name", "type", "summary", "municipalities", "remote", "target_groups",
-    "service_prices.slug", "price_min", "price_max", "capacity", "waiting_weeks", "review_avg",
-    "review_count", "stale", "_geo", *(f"results.{k}" for k in _STATS),
+    "id", "slug", "name", "type", "summary", "municipalities", "remote", "target_groups", "detail",
+    "price_min", "price_max", "capacity", "waiting_weeks", "review_avg", "review_count", "stale", "_geo",
 ]
 
-
-@lru_cache(maxsize=64)
-def card_fields(target_group: str | None) -> list[str]:
-    """The document fields a result card shows (the search page asks Meilisearch for these only;
-    about a third of a full document): with a target group, that group's numbers too. Callers
-    must not change the list."""
-    if not target_group:
-        return CARD_FIELDS
-    return CARD_FIELDS + [f"results_by_target_group.{target_group}.{k}" for k in _STATS]
 
 @dataclass(frozen=True, slots=True)
 class CardView:
@@ -164,7 +156,10 @@ def _number(value: float | int | None, lang: str, digits: int = 0) -> str:
 
 
 def card_view(doc: Mapping[str, Any], lang: str, target_group: str | None = None) -> CardView:
-    """Everything the card macro shows for one hit (same texts as `t()` and the filters give)."""
+    """Everything the card macro shows for one hit (same texts as `t()` and the filters give);
+    the hit may still have its `detail` packed (search.documents.unpack)."""
+    if DETAIL in doc:
+        doc = unpack(dict(doc))
     texts, labels = TEXTS_IN[lang], LABELS_IN[lang]
     tg_stats = (doc.get("results_by_target_group") or {}).get(target_group) if target_group else None
     stats = tg_stats or doc.get("results")

@@ -133,13 +133,13 @@ def hashes(documents: dict[int, dict[str, Any]]) -> dict[int, str]:
 
 
 async def expected_documents() -> dict[int, dict[str, Any]]:
-    """Every public provider's document built from the database (search.documents.provider_document)."""
+    """Every public provider's index document built from the database (search.documents.index_document)."""
     from search import sync
-    from search.documents import is_public, provider_document
+    from search.documents import index_document, is_public
 
     ids = [row["id"] for row in await Provider.select(Provider.id)]
     snaps = await sync.load_snapshots(ids)
-    return {pid: provider_document(s) for pid, s in snaps.items() if is_public(s)}
+    return {pid: index_document(s) for pid, s in snaps.items() if is_public(s)}
 
 
 def indexed_documents(engine: Any) -> dict[int, dict[str, Any]]:

@@ -71,3 +71,26 @@ async def test_rebuild_leaves_no_temporary_index_behind(engine):
     uids = {index.uid for index in engine.client.get_indexes({"limit": 1000})["results"]}
     assert engine.index_uid in uids
     assert f"{engine.index_uid}_rebuild" not in uids
+
+
+async def test_the_index_is_rebuilt_when_it_is_missing_unfilled_empty_or_of_an_older_shape(engine):
+    from search.documents import DETAIL, unpack
+
+    assert await sync.rebuild_reason(engine) == "never filled"  # the fixture made an empty index
+    provider = await make_provider(name="Formskifte")
+    await sync.rebuild(engine)
+    assert await sync.rebuild_reason(engine) is None
+
+    # A document as an earlier release indexed it: the public shape, nothing packed in `detail`.
+    old_shape = unpack(dict(indexed_documents(engine)[provider["id"]]))
+    assert DETAIL not in old_shape and "results_by_target_group" in old_shape
+    engine.wait(engine.index.delete_all_documents().task_uid)
+    assert await sync.rebuild_reason(engine) == "empty"
+    engine.apply([old_shape], [])
+    assert await sync.rebuild_reason(engine) == "older document shape"
+
+    await sync.rebuild(engine)
+    assert await sync.rebuild_reason(engine) is None
+    assert indexed_documents(engine) == await database_documents()
+    engine.delete_index(engine.index_uid)
+    assert await sync.rebuild_reason(engine) == "no index"
