@@ -26,13 +26,19 @@ def _say(da: str, en: str) -> None:
 
 
 def _phase_progress() -> Callable[[str, int, int], None]:
-    """A progress reporter for long steps: one line per phase, updated in place on a terminal."""
+    """A progress reporter for long steps: one line per phase, updated in place on a terminal;
+    elsewhere (a log, a pipe) a line at the start, at each further tenth and at the end."""
+    printed: dict[str, int] = {}  # phase → the last tenth printed (not on a terminal)
+
     def report(phase: str, done: int, total: int) -> None:
-        end = "\n" if done >= total or not sys.stderr.isatty() else "\r"
-        if sys.stderr.isatty() or done >= total or done == 0:
-            pct = 100 * done // max(total, 1)
-            click.echo(f"  {phase}: {done}/{total} ({pct} %)", err=True, nl=False)
-            click.echo(end, err=True, nl=False)
+        tty = sys.stderr.isatty()
+        tenth = 10 * done // max(total, 1)
+        if not tty and done < total and done != 0 and tenth <= printed.get(phase, -1):
+            return
+        printed[phase] = tenth
+        pct = 100 * done // max(total, 1)
+        click.echo(f"  {phase}: {done}/{total} ({pct} %)", err=True, nl=False)
+        click.echo("\n" if done >= total or not tty else "\r", err=True, nl=False)
     return report
 
 
