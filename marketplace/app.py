@@ -36,6 +36,7 @@ from marketplace.settings import PROJECT_DIR, Settings, get_settings
 from marketplace.web.assets import SHORT_CACHE, AssetManifest, asset_route
 from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.form_markup import JINJA_GLOBALS as FORM_MARKUP
+from marketplace.web.fragments import JINJA_GLOBALS as FRAGMENTS
 from marketplace.web.i18n import JINJA_FILTERS, JINJA_GLOBALS
 from marketplace.web.security import MAX_BODY_BYTES, secret_key, security_headers
 from search.client import SearchEngine
@@ -51,6 +52,7 @@ DKFDS_DIR = PROJECT_DIR / "node_modules" / "dkfds" / "dist"
 def _configure_jinja(engine: Jinja, assets: AssetManifest) -> None:
     engine.engine.globals.update(JINJA_GLOBALS)
     engine.engine.globals.update(FORM_MARKUP)
+    engine.engine.globals.update(FRAGMENTS)
     engine.engine.globals["asset"] = assets.url
     engine.engine.filters.update(JINJA_FILTERS)
     engine.engine.globals["signed_in"] = signed_in

@@ -1,0 +1,63 @@
+"""Reuse of rendered form fields: `{{ reuse(select, "sort", label, options, value) }}` renders the
+macro once per language and set of arguments and then returns the same markup.
+
+Only for macros whose output depends on nothing but their arguments and the language (the field
+macros of templates/components/forms.html: no request, no session, no CSRF token). A Jinja macro
+call costs tens of microseconds (argument binding, a new context, an escape per expression); the
+search page calls a dozen, mostly with the same arguments as the previous visitor (the same
+sort, distance and target-group lists, the same filter counts for a popular search). Bounded,
+least recently used first out; one per process, used from the event loop's thread only."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Hashable
+
+from jinja2 import pass_context
+from markupsafe import Markup
+
+from marketplace.web.i18n import lang_of
+
+
+def _frozen(value: Any) -> Hashable:
+    """A hashable stand-in for a macro argument (lists and tuples alike; dicts by their items)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    return value
+
+
+class Fragments:
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._html: OrderedDict[Hashable, Markup] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def render(self, lang: str, macro: Any, args: tuple, kwargs: dict[str, Any]) -> Markup:
+        key = (macro.name, lang, _frozen(args), _frozen(kwargs))
+        html = self._html.get(key)
+        if html is not None:
+            self.hits += 1
+            self._html.move_to_end(key)
+            return html
+        self.misses += 1
+        html = Markup(macro(*args, **kwargs))
+        self._html[key] = html
+        if len(self._html) > self.size:
+            self._html.popitem(last=False)
+        return html
+
+    def __len__(self) -> int:
+        return len(self._html)
+
+
+FRAGMENTS = Fragments()
+
+
+@pass_context
+def reuse(ctx: Any, macro: Any, *args: Any, **kwargs: Any) -> Markup:
+    """Jinja: the macro's markup for these arguments in the page's language (see the module)."""
+    return FRAGMENTS.render(ctx.get("lang") or lang_of(ctx.get("request")), macro, args, kwargs)
+
+
+JINJA_GLOBALS = {"reuse": reuse}
