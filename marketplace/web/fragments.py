@@ -27,21 +27,24 @@ def _frozen(value: Any) -> Hashable:
     return value
 
 
-class Fragments:
-    def __init__(self, size: int = 4096) -> None:
+class MarkupStore:
+    """Rendered markup by key, bounded: the least recently used goes first. Counts hits and misses."""
+
+    def __init__(self, size: int) -> None:
         self.size = size
         self._html: OrderedDict[Hashable, Markup] = OrderedDict()
         self.hits = self.misses = 0
 
-    def render(self, lang: str, macro: Any, args: tuple, kwargs: dict[str, Any]) -> Markup:
-        key = (macro.name, lang, _frozen(args), _frozen(kwargs))
+    def get(self, key: Hashable) -> Markup | None:
         html = self._html.get(key)
-        if html is not None:
+        if html is None:
+            self.misses += 1
+        else:
             self.hits += 1
             self._html.move_to_end(key)
-            return html
-        self.misses += 1
-        html = Markup(macro(*args, **kwargs))
+        return html
+
+    def put(self, key: Hashable, html: Markup) -> Markup:
         self._html[key] = html
         if len(self._html) > self.size:
             self._html.popitem(last=False)
@@ -49,6 +52,16 @@ class Fragments:
 
     def __len__(self) -> int:
         return len(self._html)
+
+
+class Fragments(MarkupStore):
+    def __init__(self, size: int = 4096) -> None:
+        super().__init__(size)
+
+    def render(self, lang: str, macro: Any, args: tuple, kwargs: dict[str, Any]) -> Markup:
+        key = (macro.name, lang, _frozen(args), _frozen(kwargs))
+        html = self.get(key)
+        return html if html is not None else self.put(key, Markup(macro(*args, **kwargs)))
 
 
 FRAGMENTS = Fragments()

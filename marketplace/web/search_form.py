@@ -2,7 +2,6 @@
 filter's options, labelled in the visitor's language, with facet counts from the current result."""
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping
@@ -13,6 +12,7 @@ from markupsafe import Markup
 
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, municipalities
 from marketplace.reference.catalog import CAPACITIES, Label
+from marketplace.web.fragments import MarkupStore
 from marketplace.web.i18n import LABELS_IN, TEXTS_IN, format_number, format_percentage, translate
 from search.documents import DETAIL, unpack
 from search.queries import SORTS
@@ -226,7 +226,7 @@ class CardSlot:
     checked: bool  # ticked for comparison (`ids` in the query string)
 
 
-class CardCache:
+class CardCache(MarkupStore):
     """The search page's rendered result cards, keyed by everything a card depends on: the hit as
     Meilisearch returned it (with distance and coverage), the language, the chosen target group
     and the comparison tick. A changed listing, result or rating is a different hit, so a
@@ -235,9 +235,7 @@ class CardCache:
     first out); one per process, used only from the event loop's thread."""
 
     def __init__(self, size: int = 2048) -> None:
-        self.size = size
-        self._html: OrderedDict[bytes, Markup] = OrderedDict()
-        self.hits = self.misses = 0
+        super().__init__(size)
 
     def slots(self, hits: list[Mapping[str, Any]], lang: str, target_group: str | None,
               ticked: frozenset[str] = frozenset()) -> list[CardSlot]:
@@ -245,25 +243,14 @@ class CardCache:
         for doc in hits:
             checked = str(doc.get("id")) in ticked
             key = msgspec.json.encode((lang, target_group, checked, doc))
-            html = self._html.get(key)
-            if html is None:
-                self.misses += 1
-                out.append(CardSlot(key, None, card_view(doc, lang, target_group), checked))
-            else:
-                self.hits += 1
-                self._html.move_to_end(key)
-                out.append(CardSlot(key, html, None, checked))
+            html = self.get(key)
+            view = card_view(doc, lang, target_group) if html is None else None
+            out.append(CardSlot(key, html, view, checked))
         return out
 
     def remember(self, key: bytes, html: Markup) -> Markup:
         """Keep a rendered card (called from the template) and return it."""
-        self._html[key] = html
-        if len(self._html) > self.size:
-            self._html.popitem(last=False)
-        return html
-
-    def __len__(self) -> int:
-        return len(self._html)
+        return self.put(key, html)
 
 
 CARDS = CardCache()
