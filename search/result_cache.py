@@ -15,7 +15,8 @@ The generation is (that cursor, in-process bumps):
 - the cursor is read from the database at most every `check_seconds` (0.25 s), by one request at
   a time — so another process's delivery shows here within about that long;
 - this process's outbox worker signals each delivery (`delivered`, passed to
-  `search.sync.run_worker`): the generation moves at once, before the next request;
+  `search.sync.run_worker`): the generation moves at once, before the next request, and the
+  cursor is read again at the next chance (so the delivery moves the generation once);
 - an entry is stored only if the generation did not move while its search ran (the answer may
   predate the change), and every entry also expires after `max_age_seconds` (a safety net for
   index changes that bypass the outbox);
@@ -87,6 +88,9 @@ class SearchCache:
         if self.delivered.is_set():
             self.delivered.clear()
             self._bumps += 1
+            # The worker signals after its cursor is committed: read it at the next chance, or a
+            # later periodic read would move the generation a second time for the same delivery.
+            self._checked_at = float("-inf")
 
     def known_generation(self) -> Generation | None:
         """The generation as last seen (no database read); None while unknown."""

@@ -106,3 +106,24 @@ async def test_a_signed_in_visitor_never_gets_a_shared_page_nor_leaves_one(engin
         assert again.headers["x-cache"] == "HIT"
         assert "Logget ind som" not in visible_text(again.text) and "Log ind" in visible_text(again.text)
         assert len(cache) == 1
+
+
+async def test_a_delivery_in_this_process_moves_the_generation_once():
+    """The worker's signal and the cursor it committed are one change: the page stored right after
+    the signal is still current when a later periodic read sees that cursor."""
+    cursor = {"value": 5}
+
+    async def read_cursor(target: str) -> int:
+        return cursor["value"]
+
+    cache = SearchCache("test", check_seconds=3600, read_cursor=read_cursor)
+    assert await cache.generation() == (5, 0)
+
+    cursor["value"] = 6  # the worker delivered, committed its cursor, then signalled
+    cache.delivered.set()
+    ticket = await cache.generation()
+    cache.put(("da", b"q=x"), ticket, "<p>svar</p>")
+
+    cache.check_seconds = 0  # the next request reads the cursor again
+    assert await cache.generation() == ticket == (6, 1)
+    assert cache.get(("da", b"q=x"), await cache.generation()) is not None
