@@ -11,8 +11,8 @@ Cases:
                   page (raw, a card's fields) and for the API (raw api, every field); page ÷ raw and
                   api ÷ raw api. The page requests send `Cache-Control: no-cache`, so every one is
                   searched and rendered (the popular-search cache would otherwise serve the 17
-                  repeated searches); their result cards come from each worker's card cache after
-                  the first visit (marketplace.web.search_form.CardCache)
+                  repeated searches); their result cards and form fields come from each worker's
+                  stores after the first visit (search_form.CardCache, web/fragments.py)
   popular search  the same single search over and over, anonymous: served by each worker's
                   popular-search cache (search/result_cache.py, invalidated by index changes)
   provider page   GET /providers/{slug} over 200 public providers, anonymous (target ≥ 1,000 req/s), after an

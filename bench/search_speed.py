@@ -18,9 +18,10 @@ machine. Columns:
   api     GET /api/providers?…   page  GET /?… (HTML) with `Cache-Control: no-cache`, so the
           popular-search cache (search/result_cache.py) does not answer the repeated mix
 
-The page renders each result card once and then reuses it (marketplace.web.search_form.CardCache,
-keyed by the hit): after the first round the mix's cards come from it, as a popular provider's do
-in real traffic; bench/profile.py also prices a page whose cards are all rendered anew.
+The page renders each result card and form field once and then reuses it, keyed by what it shows
+(marketplace.web.search_form.CardCache, marketplace.web.fragments): after the first round the
+mix's cards and fields come from there, as a popular provider's card and the common selects do in
+real traffic; bench/profile.py also prices a page with every card and field rendered anew.
 
 Requests to the portal send `Accept-Encoding: gzip, deflate` like browsers do. Requests to raw
 Meilisearch send none, as the portal's own client does: asked for gzip, Meilisearch compresses
