@@ -18,11 +18,18 @@ from markupsafe import Markup
 from marketplace.web.i18n import lang_of
 
 
+_NESTED = (list, tuple, dict)
+
+
 def _frozen(value: Any) -> Hashable:
-    """A hashable stand-in for a macro argument (lists and tuples alike; dicts by their items)."""
-    if isinstance(value, (list, tuple)):
-        return tuple(_frozen(v) for v in value)
-    if isinstance(value, dict):
+    """A hashable stand-in for a macro argument (lists and tuples alike; dicts by their items).
+    A tuple of plain values (an option: value, text, count) is its own stand-in."""
+    kind = type(value)
+    if kind is tuple and not any(type(v) in _NESTED for v in value):
+        return value
+    if kind is list or kind is tuple:
+        return tuple(map(_frozen, value))
+    if kind is dict:
         return tuple((k, _frozen(v)) for k, v in value.items())
     return value
 
@@ -60,7 +67,10 @@ class Fragments(MarkupStore):
 
     def render(self, lang: str, macro: Any, args: tuple, kwargs: dict[str, Any]) -> Markup:
         key = (macro.name, lang, _frozen(args), _frozen(kwargs))
-        html = self.get(key)
+        try:
+            html = self.get(key)
+        except TypeError:  # an argument of a kind _frozen does not know: render, do not keep
+            return Markup(macro(*args, **kwargs))
         return html if html is not None else self.put(key, Markup(macro(*args, **kwargs)))
 
 

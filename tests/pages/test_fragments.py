@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from factories import form_values
+from markupsafe import Markup
 
 from marketplace.web.fragments import FRAGMENTS, Fragments
 
@@ -57,3 +58,15 @@ def test_the_store_keeps_the_most_recently_used_up_to_its_size(jinja):
 
     assert [args[0] for args in calls] == ["a", "b", "c", "b"]  # "b" was the least recently used when "c" came
     assert len(store) == 2
+
+
+def test_an_argument_that_cannot_be_a_key_is_rendered_every_time():
+    class Macro:
+        name = "field"
+
+        def __call__(self, value):
+            return f"<p>{sorted(value)}</p>"
+
+    store = Fragments(size=8)
+    assert store.render("da", Macro(), ({1, 2},), {}) == Markup("<p>[1, 2]</p>")  # a set: not frozen
+    assert len(store) == 0
