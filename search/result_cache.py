@@ -60,7 +60,7 @@ class CachedAnswer:
     body: bytes  # UTF-8 HTML
     gzipped: bytes
     generation: Generation
-    expires: float  # time.monotonic() after which it is rendered again
+    expires: float  # the cache's clock() after which it is rendered again
 
 
 class SearchCache:
@@ -69,6 +69,7 @@ class SearchCache:
     def __init__(
         self, target: str, *, max_entries: int = MAX_ENTRIES, check_seconds: float = CHECK_SECONDS,
         max_age_seconds: float = MAX_AGE_SECONDS, read_cursor: Callable[[str], Awaitable[int]] = outbox.cursor_of,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.target = target
         self.max_entries = max_entries
@@ -76,6 +77,7 @@ class SearchCache:
         self.max_age_seconds = max_age_seconds
         self.delivered = asyncio.Event()  # set by this process's outbox worker after each delivery
         self._read_cursor = read_cursor
+        self.clock = clock  # seconds, monotonic (a test moves its own)
         self._entries: OrderedDict[CacheKey, CachedAnswer] = OrderedDict()
         self._cursor: int | None = None  # None: unknown (not read yet, or the read failed)
         self._bumps = 0
@@ -101,7 +103,7 @@ class SearchCache:
         """The current generation: reads the delivery cursor when the last read is older than
         `check_seconds` (one reader at a time; the others use what is known)."""
         self._take_delivery_signal()
-        now = time.monotonic()
+        now = self.clock()
         if not self._checking and now - self._checked_at >= self.check_seconds:
             self._checking = True
             try:
@@ -120,7 +122,7 @@ class SearchCache:
         if entry is None or generation is None:
             self.misses += 1
             return None
-        if entry.generation != generation or entry.expires <= time.monotonic():
+        if entry.generation != generation or entry.expires <= self.clock():
             del self._entries[key]
             self.misses += 1
             return None
@@ -133,7 +135,7 @@ class SearchCache:
         when the search started (`ticket`)."""
         body = html.encode("utf-8")
         entry = CachedAnswer(body, gzip.compress(body, GZIP_LEVEL, mtime=0), ticket or (-1, -1),
-                             time.monotonic() + self.max_age_seconds)
+                             self.clock() + self.max_age_seconds)
         if ticket is not None and ticket == self.known_generation() and len(key[1]) <= MAX_QUERY_BYTES:
             self._entries.pop(key, None)
             self._entries[key] = entry
