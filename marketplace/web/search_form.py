@@ -47,30 +47,6 @@ def municipality_groups() -> list[tuple[str, list[tuple[int, str]]]]:
     return sorted(groups.items())
 
 
-_SELECTS: dict[tuple[str, str, str], Any] = {}  # (label, first option, selected code) → rendered <select>
-
-
-def municipality_select(select: Callable[..., Any], label: str, any_text: str, value: str) -> Any:
-    """The municipality <select> (98 options in region groups) as the form macro `select` renders
-    it without an error, rendered once per language and chosen municipality and reused: it is the
-    largest part of the search form. A value that is not a municipality code selects nothing, so
-    it renders as the empty value does."""
-    if value not in _MUNICIPALITY_CODES():
-        value = ""
-    key = (label, any_text, value)
-    html = _SELECTS.get(key)
-    if html is None:
-        html = select("municipality", label, [("", any_text)], value, groups=municipality_groups())
-        if len(_SELECTS) < 1024:
-            _SELECTS[key] = html
-    return html
-
-
-@lru_cache(maxsize=1)
-def _MUNICIPALITY_CODES() -> frozenset[str]:  # noqa: N802
-    return frozenset(str(code) for _, items in municipality_groups() for code, _ in items)
-
-
 def page_links(raw: Mapping[str, list[str]]) -> Callable[[int], str]:
     """`page_url(n)` for the pagination: this search's address with `page=n` (worked out once per
     page instead of once per link)."""
@@ -96,7 +72,9 @@ def search_form_context(
     return {
         "form": values,
         "municipality_groups": municipality_groups(),
-        "municipality_select": municipality_select,
+        # the <select> shows a code it knows; a name ("Aarhus") searches, but selects the empty choice
+        "municipality_choice": values["municipality"] if values["municipality"].isdigit()
+        and int(values["municipality"]) in municipalities() else "",
         "radius_options": [("", t("search.radius_any"))] + [(str(km), t("search.radius_km", km=km)) for km in RADII],
         "target_group_options": [("", t("search.target_group_any"))]
         + [(slug, item.text(lang)) for slug, item in TARGET_GROUPS.items()],
@@ -208,10 +186,6 @@ def card_view(doc: Mapping[str, Any], lang: str, target_group: str | None = None
                   else texts["capacity.full"] if capacity == "full" else texts["capacity.open"]),
         stale=bool(doc.get("stale")),
     )
-
-
-def card_views(hits: list[Mapping[str, Any]], lang: str, target_group: str | None = None) -> list[CardView]:
-    return [card_view(doc, lang, target_group) for doc in hits]
 
 
 # -- rendered cards, by what they show ---------------------------------------------------------------

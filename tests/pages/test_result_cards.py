@@ -12,7 +12,7 @@ from markupsafe import Markup
 from marketplace.db import write_transaction
 from marketplace.providers.services import search_providers
 from marketplace.providers.tables import ListingRevision
-from marketplace.web.search_form import CARD_FIELDS, CARDS, CardCache, card_views
+from marketplace.web.search_form import CARD_FIELDS, CARDS, CardCache, card_view
 from search import outbox
 from search.client import SearchEngine
 from search.queries import parse_search_params
@@ -48,6 +48,10 @@ async def make_varied_providers() -> None:
                         results={"courses": 30, "success_rate": 0.2, "score": 0.8, "stars": 2})
     await make_provider(name="Nabo Uden Dækning", municipalities=[461], offices=[office("8600")],
                         services=[{"slug": "mentor", "price_dkk": None, "duration_weeks": None}])
+
+
+def card_views(hits: list[Any], lang: str, target_group: str | None) -> list[Any]:
+    return [card_view(hit, lang, target_group) for hit in hits]
 
 
 def card_texts(views: list[Any]) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
 """The search form's municipality <select>, rendered once per language and choice and reused
-(marketplace.web.search_form.municipality_select): each page still selects what the visitor chose,
+(marketplace.web.fragments): each page still selects what the visitor chose,
 and a bad value still gets its error on the field."""
 from __future__ import annotations
 
