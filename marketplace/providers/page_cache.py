@@ -65,7 +65,7 @@ class CachedPage:
     body: bytes  # UTF-8 HTML
     gzipped: bytes
     etag: str  # weak validator, from the HTML
-    expires: float  # time.time() after which the page is rendered again
+    expires: float  # epoch seconds (the cache's `wall`) after which the page is rendered again
 
 
 def etag_of(body: bytes) -> str:
@@ -84,9 +84,14 @@ def fresh_until(last_confirmed_at: datetime | None) -> float | None:
 class PageCache:
     """See the module docstring. Not thread-safe: used from one event loop."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self, max_entries: int = MAX_ENTRIES, poll_seconds: float = POLL_SECONDS, *,
+        clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+    ) -> None:
         self.max_entries = max_entries
         self.poll_seconds = poll_seconds
+        self.clock = clock  # monotonic seconds: when the outbox is polled again (a test moves its own)
+        self.wall = wall  # epoch seconds: entry deadlines (a listing's confirmation deadline is a date)
         self._pages: OrderedDict[CacheKey, CachedPage] = OrderedDict()
         self._keys_of: dict[int, set[CacheKey]] = {}  # provider id → its keys
         self._generation: int | None = None  # the newest outbox event id seen (None: not polled yet)
@@ -103,7 +108,7 @@ class PageCache:
         if page is None or self._generation is None:
             self.misses += 1
             return None
-        if page.expires <= time.time() or page.provider_id in self._pending:
+        if page.expires <= self.wall() or page.provider_id in self._pending:
             self._drop_key(key)
             self.misses += 1
             return None
@@ -121,7 +126,7 @@ class PageCache:
         generation moved since `ticket` was taken, the provider has an own event not yet seen, or
         `changes_at` (when time alone changes the page: epoch seconds) has passed already."""
         body = html.encode("utf-8")
-        now = time.time()
+        now = self.wall()
         expires = now + MAX_AGE_SECONDS if changes_at is None else min(now + MAX_AGE_SECONDS, changes_at)
         page = CachedPage(provider_id, body, gzip.compress(body, GZIP_LEVEL, mtime=0), etag_of(body), expires)
         if (ticket is not None and ticket == self._generation and provider_id not in self._pending
@@ -162,7 +167,7 @@ class PageCache:
 
     def recorded(self, provider_ids: list[int], high: int | None) -> None:
         """This process wrote events for these providers (not committed yet)."""
-        now = time.monotonic()
+        now = self.clock()
         mark = float(high) if high is not None else float("inf")
         for pid in provider_ids:
             self._pending[pid] = (max(mark, self._pending.get(pid, (0.0, 0.0))[0]), now)
@@ -184,7 +189,7 @@ class PageCache:
     async def refresh(self) -> None:
         """Poll the outbox when the last poll is older than `poll_seconds` (one poll at a time;
         meanwhile requests use what is known)."""
-        if self._polling or (self._generation is not None and time.monotonic() - self._polled_at < self.poll_seconds):
+        if self._polling or (self._generation is not None and self.clock() - self._polled_at < self.poll_seconds):
             return
         self._polling = True
         try:
@@ -194,7 +199,7 @@ class PageCache:
 
     async def _poll(self) -> None:
         known = self._generation
-        started = time.monotonic()
+        started = self.clock()
         async with DB.transaction():  # one connection for both reads
             row = await OutboxEvent.select(Max(OutboxEvent.id, alias="high")).first()
             high = int((row or {}).get("high") or 0)
@@ -214,7 +219,7 @@ class PageCache:
         self._generation = high
         self._polled_at = started
         self.polls += 1
-        now = time.monotonic()
+        now = self.clock()
         self._pending = {pid: (mark, at) for pid, (mark, at) in self._pending.items()
                          if mark > high and now - at < PENDING_SECONDS}
 

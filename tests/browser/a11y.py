@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from factories import make_provider
-from litestar.concurrency import sync_to_thread
 from playwright.async_api import Page, expect
 
 from marketplace.accounts.tables import User
@@ -17,11 +16,10 @@ from marketplace.enrolments.tables import Enrolment
 from marketplace.outcomes.importer import import_outcomes
 from marketplace.reviews.tables import Review
 from marketplace.settings import PROJECT_DIR
-from search.client import SearchEngine
 from tests.accounts.support import PASSWORD, make_user
 from tests.authority.support import submit_revision
 from tests.outcomes.outcome_files import course, mixed_courses, write_outcomes
-from tests.waiting import wait_until
+from tests.browser.delivery import Delivery
 
 AXE_JS = PROJECT_DIR / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -39,7 +37,7 @@ class World:
     bad_outcomes_csv: Path  # one with bad lines (the report names them)
 
 
-async def build_world(engine: SearchEngine, tmp_path: Path) -> World:
+async def build_world(deliver: Delivery, tmp_path: Path) -> World:
     """Two providers in Aarhus (A with results, reviews with text and a reply), a citizen with a
     started and a chosen enrolment at A, A's member, an authority user, a pending revision."""
     a = await make_provider(name="Jobvejen Aarhus", municipalities=[751], postcode="8000",
@@ -70,19 +68,11 @@ async def build_world(engine: SearchEngine, tmp_path: Path) -> World:
             await Review(enrolment=ended.id, provider=a["id"], rating=4, text="God hjælp til at søge job.",
                          text_status=status, reply=reply, reply_at=now if reply else None).save()
     revision = await submit_revision(a["id"], description="En ændring fra Jobvejen Aarhus.")
-    await wait_for_index(engine, 2)
+    await deliver.expect_documents(2)
     return World(a=a, b=b, users=users, started="A-000001", chosen="A-000002", revision=revision["id"],
                  outcomes_csv=write_outcomes(tmp_path / "upload.csv", mixed_courses(a["cvr"], 5, start=100)),
                  bad_outcomes_csv=write_outcomes(tmp_path / "bad.csv", [
                      course(200, a["cvr"], status_3m="maybe"), course(201, "12345678", end_date="2024-01-01")]))
-
-
-async def wait_for_index(engine: SearchEngine, count: int) -> None:
-    """The portal's own outbox worker delivers; wait until the index holds `count` documents."""
-    await sync_to_thread(lambda: wait_until(
-        lambda: engine.document_count() == count
-        and not engine.client.get_tasks({"statuses": "enqueued,processing"}).results,
-        what=f"{count} documents in the index"))
 
 
 async def log_in(page: Page, base_url: str, email: str) -> None:

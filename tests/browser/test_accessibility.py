@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from marketplace.outcomes.tables import NationalResult
-from search.client import SearchEngine
+from tests.browser.delivery import Delivery
 from tests.browser.a11y import World, axe_violations, build_world, log_in
 
 pytestmark = pytest.mark.browser
@@ -63,8 +63,8 @@ def pages_for(role: str, w: World) -> list[tuple[str, int]]:
 
 @pytest.mark.parametrize("role", ["anonymous", "citizen", "provider", "authority"])
 async def test_every_page_has_no_wcag_21_aa_violations(role: str, portal: str, browser: Browser,
-                                                      engine: SearchEngine, tmp_path: Path) -> None:
-    world = await build_world(engine, tmp_path)
+                                                      deliver: Delivery, tmp_path: Path) -> None:
+    world = await build_world(deliver, tmp_path)
     context = await browser.new_context(locale="da-DK", bypass_csp=True, viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     page.set_default_timeout(15_000)

@@ -7,12 +7,10 @@ import re
 
 import pytest
 from factories import make_provider
-from litestar.concurrency import sync_to_thread
 from playwright.async_api import Browser, Page, expect
 
-from search.client import SearchEngine
 from tests.accounts.support import PASSWORD, make_user
-from tests.waiting import wait_until
+from tests.browser.delivery import Delivery
 
 pytestmark = pytest.mark.browser
 
@@ -73,24 +71,15 @@ class ConfirmPage:
 
 
 # -- the journey -------------------------------------------------------------------------------------
-def _index_holds(engine: SearchEngine, provider_id: int, *, count: int, avg: float | None = None) -> bool:
-    if engine.client.get_tasks({"statuses": "enqueued,processing"}).results:
-        return False
-    try:
-        doc = dict(engine.index.get_document(provider_id))
-    except Exception:  # not indexed yet
-        return False
-    return doc.get("review_count") == count and (avg is None or doc.get("review_avg") == avg)
-
-
-async def _wait_for(engine: SearchEngine, provider_id: int, *, count: int, avg: float | None = None) -> None:
-    """The portal's own outbox worker delivers; wait until the index shows it."""
-    await sync_to_thread(lambda: wait_until(lambda: _index_holds(engine, provider_id, count=count, avg=avg),
-                                            what=f"review count {count} in the index"))
+async def _expect_reviews(deliver: Delivery, provider_id: int, *, count: int, avg: float | None = None) -> None:
+    """The index, brought up to date, holds the provider with this review count (and average)."""
+    doc = await deliver.document(provider_id)
+    assert doc.get("review_count") == count, doc
+    assert avg is None or doc.get("review_avg") == avg, doc
 
 
 async def test_search_compare_choose_accept_review_publish(portal: str, page: Page, browser: Browser,
-                                                          engine: SearchEngine) -> None:
+                                                          deliver: Delivery) -> None:
     chosen = await make_provider(name="Jobvejen Aarhus", municipalities=[751],
                                  target_groups=[{"slug": "dagpenge", "years": 6}], first_contact_days=3)
     other = await make_provider(name="Mentorhuset Aarhus", municipalities=[751], capacity="waitlist", waiting_weeks=2,
@@ -102,8 +91,8 @@ async def test_search_compare_choose_accept_review_publish(portal: str, page: Pa
         User.id == citizen.id)
     member = await make_user("provider", provider_id=chosen["id"], name="Pia Aktør")
     authority = await make_user("authority", name="Mona Myndighed")
-    await _wait_for(engine, chosen["id"], count=0)
-    await _wait_for(engine, other["id"], count=1)
+    await _expect_reviews(deliver, chosen["id"], count=0)
+    await _expect_reviews(deliver, other["id"], count=1)
 
     # search → compare
     search = SearchResults(page, portal)
@@ -158,7 +147,7 @@ async def test_search_compare_choose_accept_review_publish(portal: str, page: Pa
     # visible on the provider's page, and the average reached the search index
     await page.goto(f"{portal}/providers/{chosen['slug']}")
     await expect(page.locator(".review-list")).to_contain_text("Min mentor hjalp mig med at finde et job.")
-    await _wait_for(engine, chosen["id"], count=1, avg=5.0)
+    await _expect_reviews(deliver, chosen["id"], count=1, avg=5.0)
     await search.search("8000", "Dagpengemodtagere")
     card = page.locator(".result-card", has_text="Jobvejen Aarhus")
     await expect(card).to_contain_text("5,0 af 5 (1 svar)")

@@ -11,9 +11,8 @@ from factories import make_provider
 from playwright.async_api import Browser, Locator, Page, expect
 
 from marketplace.accounts.tables import User
-from search.client import SearchEngine
 from tests.accounts.support import PASSWORD, make_user
-from tests.browser.a11y import wait_for_index
+from tests.browser.delivery import Delivery
 
 pytestmark = pytest.mark.browser
 
@@ -21,14 +20,14 @@ KB = 1024
 SEARCH = "/?postcode=8000&target_group=dagpenge"
 
 
-async def two_providers_and_a_citizen(engine: SearchEngine) -> User:
+async def two_providers_and_a_citizen(deliver: Delivery) -> User:
     for name, years in (("Jobvejen Aarhus", 6), ("Mentorhuset Aarhus", 2)):
         await make_provider(name=name, municipalities=[751], postcode="8000",
                             target_groups=[{"slug": "dagpenge", "years": years}])
     citizen = await make_user("citizen", name="Camilla Borger")
     await User.update({User.municipality_code: 751, User.target_group: "dagpenge", User.age_band: "30-39"}).where(
         User.id == citizen.id)
-    await wait_for_index(engine, 2)
+    await deliver.expect_documents(2)
     return citizen
 
 
@@ -55,8 +54,8 @@ async def tab_to(page: Page, target: Locator, *, limit: int = 150) -> int:
     raise AssertionError(f"{target} not reached with {limit} presses of Tab")
 
 
-async def test_search_compare_choose_with_the_keyboard_alone(portal: str, page: Page, engine: SearchEngine) -> None:
-    citizen = await two_providers_and_a_citizen(engine)
+async def test_search_compare_choose_with_the_keyboard_alone(portal: str, page: Page, deliver: Delivery) -> None:
+    citizen = await two_providers_and_a_citizen(deliver)
     await page.goto(portal + "/")
 
     # the skip link is the first stop, visible when focused, and takes the focus to the content
@@ -107,8 +106,8 @@ async def test_search_compare_choose_with_the_keyboard_alone(portal: str, page: 
     await expect(page.get_by_text("Du har valgt Jobvejen Aarhus")).to_be_visible()
 
 
-async def test_search_compare_choose_with_javascript_off(portal: str, browser: Browser, engine: SearchEngine) -> None:
-    citizen = await two_providers_and_a_citizen(engine)
+async def test_search_compare_choose_with_javascript_off(portal: str, browser: Browser, deliver: Delivery) -> None:
+    citizen = await two_providers_and_a_citizen(deliver)
     context = await browser.new_context(locale="da-DK", java_script_enabled=False)
     page = await context.new_page()
     page.set_default_timeout(15_000)
@@ -133,14 +132,14 @@ async def test_search_compare_choose_with_javascript_off(portal: str, browser: B
 
 
 async def test_a_cold_first_visit_to_the_search_page_is_light(portal: str, browser: Browser,
-                                                               engine: SearchEngine) -> None:
+                                                               deliver: Delivery) -> None:
     """A full page of results (20 of 24 providers); every response's transferred bytes as the
     browser counts them (headers and the body as sent, compressed)."""
     for n in range(24):
         await make_provider(name=f"Aktør {n:02d} med et ret langt navn ApS", municipalities=[751], postcode="8000",
                             target_groups=[{"slug": "dagpenge", "years": 1 + n % 9}], reviews=[4] if n % 3 else None,
                             results={"courses": 40, "success_rate": 0.5, "score": 1.1, "stars": 1 + n % 5})
-    await wait_for_index(engine, 24)
+    await deliver.expect_documents(24)
     context = await browser.new_context(locale="da-DK")  # a fresh profile: nothing cached
     page = await context.new_page()
     responses = []

@@ -4,15 +4,15 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
-from search.client import SearchEngine
+from tests.browser.delivery import Delivery
 from tests.browser.test_keyboard_and_weight import SEARCH, two_providers_and_a_citizen
 
 pytestmark = pytest.mark.browser
 
 
 async def test_on_a_phone_a_link_skips_the_filters_to_the_results(portal: str, browser: Browser,
-                                                                   engine: SearchEngine) -> None:
-    await two_providers_and_a_citizen(engine)
+                                                                   deliver: Delivery) -> None:
+    await two_providers_and_a_citizen(deliver)
     context = await browser.new_context(viewport={"width": 375, "height": 740})
     try:
         page = await context.new_page()
@@ -31,8 +31,8 @@ async def test_on_a_phone_a_link_skips_the_filters_to_the_results(portal: str, b
 
 
 async def test_where_filters_and_results_sit_side_by_side_the_link_is_not_shown(portal: str, browser: Browser,
-                                                                               engine: SearchEngine) -> None:
-    await two_providers_and_a_citizen(engine)
+                                                                               deliver: Delivery) -> None:
+    await two_providers_and_a_citizen(deliver)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = await context.new_page()

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import pytest
 from factories import next_cvr
-from litestar.concurrency import sync_to_thread
 from playwright.async_api import Page, expect
 
-from search.client import SearchEngine
 from tests.accounts.support import PASSWORD, make_user
 from tests.browser.pages import SearchPage
-from tests.waiting import wait_until
+from tests.browser.delivery import Delivery
 
 pytestmark = pytest.mark.browser
 
@@ -129,15 +127,8 @@ class BackOffice:
         return self.page.get_by_role("status")
 
 
-def _wait_for_documents(engine: SearchEngine, count: int) -> None:
-    """The portal's own outbox worker delivers; wait until the index holds `count` documents."""
-    wait_until(lambda: engine.document_count() == count
-               and not engine.client.get_tasks({"statuses": "enqueued,processing"}).results,
-               what=f"{count} documents in the index")
-
-
 async def test_register_submit_approve_find_reject_and_suspend(portal: str, browser, page: Page,
-                                                              engine: SearchEngine) -> None:
+                                                              deliver: Delivery) -> None:
     # The organisation registers, fills in its listing and sends it for approval.
     provider = ProviderArea(page, portal)
     await provider.register(cvr=next_cvr(), name=NAME, email="pia@nytspor.example")
@@ -162,7 +153,7 @@ async def test_register_submit_approve_find_reject_and_suspend(portal: str, brow
     await expect(office.status()).to_contain_text(f"Ansøgningen fra {NAME} er godkendt")
 
     # A citizen finds it.
-    await sync_to_thread(_wait_for_documents, engine, 1)
+    await deliver.expect_documents(1)
     citizen_context = await browser.new_context(locale="da-DK", viewport={"width": 1280, "height": 900})
     citizen = await citizen_context.new_page()
     search = await SearchPage(citizen, portal).open()
@@ -189,7 +180,7 @@ async def test_register_submit_approve_find_reject_and_suspend(portal: str, brow
     await office.open_provider(NAME)
     await office.suspend("Tilsynet undersøger klager.")
     await expect(office.status()).to_contain_text(f"{NAME} er suspenderet og fjernes fra søgningen")
-    await sync_to_thread(_wait_for_documents, engine, 0)
+    await deliver.expect_documents(0)
     await citizen.reload()
     await expect(citizen.get_by_text("Aktøren er suspenderet og kan ikke vælges lige nu.")).to_be_visible()
     await expect(citizen.get_by_text("Suspenderet – Tilsynet undersøger klager.")).to_be_visible()

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import pytest
 from factories import make_provider
-from litestar.concurrency import sync_to_thread
 from playwright.async_api import expect
 
 from search.client import SearchEngine
-from tests.waiting import wait_until
+from tests.browser.delivery import Delivery
 from tests.browser.pages import SearchPage
 
 pytestmark = pytest.mark.browser
@@ -26,19 +25,10 @@ async def providers(engine: SearchEngine) -> list[dict]:
     return made
 
 
-def _wait_for_index(engine: SearchEngine, count: int) -> None:
-    """The portal's own outbox worker delivers; wait until the index holds `count` documents."""
-    wait_until(
-        lambda: engine.document_count() == count
-        and not engine.client.get_tasks({"statuses": "enqueued,processing"}).results,
-        what=f"{count} documents in the index",
-    )
-
-
 async def test_citizen_finds_a_provider_by_postcode_and_target_group_and_opens_its_page(
-    providers: list[dict], portal: str, page, engine: SearchEngine
+    providers: list[dict], portal: str, page, deliver: Delivery
 ) -> None:
-    await sync_to_thread(_wait_for_index, engine, 3)
+    await deliver.expect_documents(3)
     search = await SearchPage(page, portal).open()
     await search.search(postcode="8000", target_group="Dagpengemodtagere")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import html
-import time
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
 
@@ -20,7 +19,6 @@ from marketplace.providers.page_cache import POLL_SECONDS, for_app
 from marketplace.providers.tables import ListingRevision, Provider
 from search.client import SearchEngine
 from search.tables import OutboxEvent
-from tests.waiting import until
 from tests.enrolments.support import as_user, citizen, make_enrolment, make_user, post as post_form
 
 from .support import approve, as_pairs, authority, editor_form, member, post, revisions_of
@@ -32,6 +30,10 @@ class Portal:
 
     def __init__(self, app, anon: httpx.AsyncClient, user: httpx.AsyncClient) -> None:
         self.app, self.anon, self.user = app, anon, user
+        self.now = 1000.0  # the cache's monotonic clock: it stands still until a test moves it
+
+    def clock(self) -> float:
+        return self.now
 
     @property
     def cache(self):
@@ -40,8 +42,8 @@ class Portal:
 
 @pytest.fixture
 async def portal(engine: SearchEngine) -> AsyncIterator[Portal]:
-    """The outbox poll is slowed to an hour: what shows "at once" comes from this process's own
-    events (tests of the poll put POLL_SECONDS back)."""
+    """The cache's clock stands still, so after the first page it polls the outbox only when a test
+    moves `portal.now`: what shows "at once" comes from this process's own events."""
     from marketplace.app import create_app
 
     app = create_app(search_engine=engine, run_outbox_worker=False)
@@ -50,7 +52,7 @@ async def portal(engine: SearchEngine) -> AsyncIterator[Portal]:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as anon, \
                 httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as user:
             portal = Portal(app, anon, user)
-            portal.cache.poll_seconds = 3600
+            portal.cache.clock = portal.clock
             yield portal
 
 
@@ -137,13 +139,10 @@ async def test_a_capacity_change_shows_on_the_next_anonymous_load(portal) -> Non
     page = await portal.anon.get(path)
     assert "Venteliste (6 uger)" in text(page) and "Ledige pladser" not in text(page)
     assert (await portal.anon.get(path)).headers["x-cache"] == "MISS"  # not stored until the poll sees the event
-    portal.cache.poll_seconds = POLL_SECONDS
-
-    async def stored_again() -> bool:
-        return (await portal.anon.get(path)).headers["x-cache"] == "HIT"
-
-    await until(stored_again, what="the page stored again after the poll")
-    assert "Venteliste (6 uger)" in text(await portal.anon.get(path))
+    portal.now += POLL_SECONDS
+    assert (await portal.anon.get(path)).headers["x-cache"] == "MISS"  # this request polls: the event is seen
+    stored = await portal.anon.get(path)
+    assert stored.headers["x-cache"] == "HIT" and "Venteliste (6 uger)" in text(stored)
 
 
 async def test_an_approved_new_revision_shows_at_once(portal) -> None:
@@ -203,47 +202,60 @@ async def test_the_providers_reply_to_an_experience_shows_at_once(portal) -> Non
 
 async def test_another_process_change_shows_after_the_outbox_poll(portal) -> None:
     """A change written by another process (here: straight to the database, bypassing this
-    process's enqueue) is not seen until its outbox event is; then within about POLL_SECONDS."""
-    portal.cache.poll_seconds = POLL_SECONDS
+    process's enqueue) is not seen until its outbox event is; then on the first request once
+    POLL_SECONDS have passed since the last poll."""
     provider = await make_provider(capacity="open")
     path = f"/providers/{provider['slug']}"
-    await portal.anon.get(path)
+    assert (await portal.anon.get(path)).headers["x-cache"] == "MISS"
     await ListingRevision.update({ListingRevision.capacity: "full"}).where(ListingRevision.provider == provider["id"])
+
     # Without an event the stored page stands (it really is served from the cache), even after polls.
     polls = portal.cache.polls
-
-    async def polled_twice() -> bool:
+    for _ in range(2):
+        portal.now += POLL_SECONDS
         stale = await portal.anon.get(path)
         assert stale.headers["x-cache"] == "HIT" and "Ledige pladser" in text(stale)
-        return portal.cache.polls >= polls + 2
-
-    await until(polled_twice, timeout=10, what="two outbox polls")
+    assert portal.cache.polls == polls + 2
 
     async with DB.transaction():  # as another process's enqueue: an event row, no in-process signal
         await OutboxEvent.insert(OutboxEvent(provider_id=provider["id"], reason="test.other-process"))
-    seen = time.monotonic()
+    portal.now += POLL_SECONDS / 2  # the last poll is recent: not asked again yet
+    before_poll = await portal.anon.get(path)
+    assert before_poll.headers["x-cache"] == "HIT" and "Ledige pladser" in text(before_poll)
+    assert portal.cache.polls == polls + 2
 
-    async def shows_full() -> bool:
-        return "Fuldt booket" in text(await portal.anon.get(path))
-
-    await until(shows_full, timeout=10, what="the other process's change on the page")
-    assert time.monotonic() - seen < POLL_SECONDS + 2.0  # the poll interval plus a loaded machine's slack
+    portal.now += POLL_SECONDS / 2  # POLL_SECONDS since the last poll: this request polls and sees the event
+    after_poll = await portal.anon.get(path)
+    assert portal.cache.polls == polls + 3
+    assert after_poll.headers["x-cache"] == "MISS" and "Fuldt booket" in text(after_poll)
+    assert (await portal.anon.get(path)).headers["x-cache"] == "HIT"
 
 
 async def test_a_page_stored_while_fresh_turns_stale_when_the_confirmation_deadline_passes(portal) -> None:
-    deadline_in = 1.5  # seconds until the listing passes its confirmation deadline
-    confirmed = datetime.now(timezone.utc) - timedelta(days=CONFIRM_EVERY_DAYS) + timedelta(seconds=deadline_in)
+    """The "not confirmed" notice depends on the date, and no event is written when the deadline
+    passes: a stored page is kept only until the listing's confirmation deadline."""
+    confirmed = datetime.now(timezone.utc) - timedelta(days=CONFIRM_EVERY_DAYS) + timedelta(minutes=5)
+    deadline = confirmed.timestamp() + timedelta(days=CONFIRM_EVERY_DAYS).total_seconds()
     provider = await make_provider(last_confirmed_at=confirmed)
     path = f"/providers/{provider['slug']}"
     notice = "Oplysningerne er ikke bekræftet for nylig"
     first = await portal.anon.get(path)
-    assert notice not in text(first)
+    assert first.headers["x-cache"] == "MISS" and notice not in text(first)
+
+    # Five minutes pass (less than MAX_AGE_SECONDS): the database is moved instead of the real time
+    # (without an event, as the passing of time writes none), and the cache's wall clock with it.
+    await Provider.update({Provider.last_confirmed_at: confirmed - timedelta(minutes=10)}).where(
+        Provider.id == provider["id"])
+    wall = [deadline - 1.0]
+    portal.cache.wall = lambda: wall[0]
+    kept = await portal.anon.get(path)
+    assert kept.headers["x-cache"] == "HIT" and notice not in text(kept)  # a second before the deadline
+
+    wall[0] = deadline
+    due = await portal.anon.get(path)
+    assert due.headers["x-cache"] == "MISS" and notice in text(due)
+    # Rendered stale, it stands until the next event or MAX_AGE_SECONDS.
     assert (await portal.anon.get(path)).headers["x-cache"] == "HIT"
-
-    async def shows_notice() -> bool:
-        return notice in text(await portal.anon.get(path))
-
-    await until(shows_notice, timeout=deadline_in + 10, what="the not-confirmed notice")  # no event is written
 
 
 async def test_an_unknown_or_unapproved_provider_is_404_and_not_stored(portal) -> None:
