@@ -216,6 +216,9 @@ async def stale_providers(now: datetime | None = None) -> list[StaleProvider]:
     return sorted(out, key=lambda s: (-s.days_overdue, s.name))
 
 
+STALE_REASON = "freshness.stale"  # the outbox reason of the sweep's events (providers/sweeps.py)
+
+
 async def enqueue_newly_stale(since: datetime, now: datetime | None = None) -> int:
     """Write outbox events for active providers whose deadline passed in (since, now], so their
     search documents get `stale: true`. Nothing else changes a document when time alone passes:
@@ -228,7 +231,7 @@ async def enqueue_newly_stale(since: datetime, now: datetime | None = None) -> i
             Provider.last_confirmed_at > since - period, Provider.last_confirmed_at <= now - period,
         )
         ids = [r["id"] for r in rows]
-        await outbox.enqueue(ids, "freshness.stale")
+        await outbox.enqueue(ids, STALE_REASON)
     return len(ids)
 
 
