@@ -6,7 +6,11 @@ macros of templates/components/forms.html: no request, no session, no CSRF token
 call costs tens of microseconds (argument binding, a new context, an escape per expression); the
 search page calls a dozen, mostly with the same arguments as the previous visitor (the same
 sort, distance and target-group lists, the same filter counts for a popular search). Bounded,
-least recently used first out; one per process, used from the event loop's thread only."""
+least recently used first out; one per process, used from the event loop's thread only.
+
+The key is the arguments themselves when they are hashable (text, numbers, tuples; option lists
+made once as a `Constant` are hashed by identity), else a frozen copy (`_frozen`): callers pass
+tuples, so building a key costs a hash, not a walk over every option."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -19,6 +23,17 @@ from marketplace.web.i18n import lang_of
 
 
 _NESTED = (list, tuple, dict)
+
+
+class Constant(tuple):
+    """An option list worked out once per process (and language) and never changed: hashed and
+    compared by identity, so a `reuse(...)` key holding one costs nothing to build or look up,
+    however many options it has."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__  # type: ignore[assignment]
+    __ne__ = object.__ne__  # type: ignore[assignment]
 
 
 def _frozen(value: Any) -> Hashable:
@@ -66,11 +81,15 @@ class Fragments(MarkupStore):
         super().__init__(size)
 
     def render(self, lang: str, macro: Any, args: tuple, kwargs: dict[str, Any]) -> Markup:
-        key = (macro.name, lang, _frozen(args), _frozen(kwargs))
+        key: tuple = (macro.name, lang, args, tuple(kwargs.items()))
         try:
-            html = self.get(key)
-        except TypeError:  # an argument of a kind _frozen does not know: render, do not keep
-            return Markup(macro(*args, **kwargs))
+            html = self.get(key)  # arguments already hashable (scalars, tuples, Constant): as they are
+        except TypeError:  # a list or a dict among them: a hashable stand-in
+            key = (macro.name, lang, _frozen(args), _frozen(kwargs))
+            try:
+                html = self.get(key)
+            except TypeError:  # an argument of a kind _frozen does not know: render, do not keep
+                return Markup(macro(*args, **kwargs))
         return html if html is not None else self.put(key, Markup(macro(*args, **kwargs)))
 
 

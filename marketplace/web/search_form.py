@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, municipalities
 from marketplace.reference.catalog import CAPACITIES, Label
-from marketplace.web.fragments import MarkupStore
+from marketplace.web.fragments import Constant, MarkupStore
 from marketplace.web.i18n import LABELS_IN, TEXTS_IN, format_number, format_percentage, translate
 from search.documents import DETAIL, unpack
 from search.queries import SORTS
@@ -25,26 +25,41 @@ def _first(raw: Mapping[str, list[str]], name: str) -> str:
     return values[0] if values else ""
 
 
-def _all(raw: Mapping[str, list[str]], name: str) -> list[str]:
+def _all(raw: Mapping[str, list[str]], name: str) -> tuple[str, ...]:
     out: list[str] = []
     for v in raw.get(name) or []:
         out.extend(x.strip() for x in v.split(",") if x.strip())
-    return out
+    return tuple(out)
 
 
-def _facet(labels: Mapping[str, Label], counts: Mapping[str, int] | None, lang: str) -> list[tuple[str, str, int | None]]:
+def _facet(labels: Mapping[str, Label], counts: Mapping[str, int] | None, lang: str) -> tuple[tuple[str, str, int | None], ...]:
     counts = counts or {}
-    return [(slug, item.text(lang), counts.get(slug, 0) if counts else None) for slug, item in labels.items()]
+    return tuple((slug, item.text(lang), counts.get(slug, 0) if counts else None) for slug, item in labels.items())
 
 
 @lru_cache(maxsize=1)
-def municipality_groups() -> list[tuple[str, list[tuple[int, str]]]]:
-    """Municipalities grouped by region and sorted by name, for <optgroup>s (worked out once;
-    callers must not change the list)."""
+def municipality_groups() -> Constant:
+    """Municipalities grouped by region and sorted by name, for <optgroup>s: (region name,
+    ((code, name), …)) pairs, worked out once."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for m in sorted(municipalities().values(), key=lambda m: m.name):
         groups.setdefault(m.region_name, []).append((m.code, m.name))
-    return sorted(groups.items())
+    return Constant((region, tuple(items)) for region, items in sorted(groups.items()))
+
+
+@lru_cache(maxsize=4)
+def fixed_options(lang: str) -> dict[str, Constant]:
+    """The search form's option lists that depend on the language only (worked out once per language)."""
+    t = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    return {
+        "municipality_any_options": Constant([("", t("search.municipality_any"))]),
+        "radius_options": Constant([("", t("search.radius_any"))] + [(str(km), t("search.radius_km", km=km)) for km in RADII]),
+        "target_group_options": Constant([("", t("search.target_group_any"))]
+                                         + [(slug, item.text(lang)) for slug, item in TARGET_GROUPS.items()]),
+        "sort_options": Constant((s, t(f"sort.{s}")) for s in SORTS),
+        "stars_options": Constant([("", "–")] + [(str(n), t("search.stars_min", n=n)) for n in (5, 4, 3)]),
+        "fresh_facets": Constant([("true", t("search.fresh_yes"), None)]),
+    }
 
 
 def page_links(raw: Mapping[str, list[str]]) -> Callable[[int], str]:
@@ -75,21 +90,16 @@ def search_form_context(
         # the <select> shows a code it knows; a name ("Aarhus") searches, but selects the empty choice
         "municipality_choice": values["municipality"] if values["municipality"].isdigit()
         and int(values["municipality"]) in municipalities() else "",
-        "radius_options": [("", t("search.radius_any"))] + [(str(km), t("search.radius_km", km=km)) for km in RADII],
-        "target_group_options": [("", t("search.target_group_any"))]
-        + [(slug, item.text(lang)) for slug, item in TARGET_GROUPS.items()],
-        "sort_options": [(s, t(f"sort.{s}")) for s in SORTS],
-        "stars_options": [("", "–")] + [(str(n), t("search.stars_min", n=n)) for n in (5, 4, 3)],
+        **fixed_options(lang),
         "service_facets": _facet(SERVICES, facets.get("services"), lang),
         "language_facets": _facet(LANGUAGES, facets.get("languages"), lang),
         "type_facets": _facet(PROVIDER_TYPES, facets.get("type"), lang),
         "capacity_facets": _facet(CAPACITIES, facets.get("capacity"), lang),
-        "region_facets": [
+        "region_facets": tuple(
             (str(code), name, region_counts.get(str(code), 0) if region_counts else None)
             for code, name in sorted(REGIONS.items(), key=lambda kv: kv[1])
-        ],
-        "remote_facets": [("true", t("search.remote_yes"), (facets.get("remote") or {}).get("true"))],
-        "fresh_facets": [("true", t("search.fresh_yes"), None)],
+        ),
+        "remote_facets": (("true", t("search.remote_yes"), (facets.get("remote") or {}).get("true")),),
         "page_url": page_links(raw),
         "has_filters": any(values[k] for k in ("service", "language", "type", "region", "capacity", "remote", "stars", "fresh")),
     }
