@@ -59,12 +59,12 @@ def meili_requests(engine: Any, params: dict[str, Any], retrieve: list[str] | No
     bodies: list[bytes] = []
 
     class Recorder(SearchEngine):
-        def multi_search(self, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def multi_search(self, queries: list[dict[str, Any]], raw_hits: bool = False) -> list[dict[str, Any]]:
             sent = copy.deepcopy(queries)
             for q in sent:
                 q.setdefault("indexUid", self.index_uid)
             bodies.append(json.dumps({"queries": sent, "federation": None}).encode())
-            return super().multi_search(queries)
+            return super().multi_search(queries, raw_hits)
 
     recorder = Recorder(engine.url, engine.client.config.api_key, engine.index_uid)
     result = search(recorder, parse_search_params({k: v if isinstance(v, list) else [v] for k, v in params.items()}),

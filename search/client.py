@@ -1,5 +1,6 @@
 """The only place that talks to Meilisearch. Synchronous (the client uses requests): callers on the
-event loop go through `litestar.concurrency.sync_to_thread`.
+event loop go through `litestar.concurrency.sync_to_thread`, or for citizen searches an executor of
+their own (marketplace.providers.services.SEARCH_THREADS).
 
 Queries translate the client's errors (unreachable, API error, timeout) into `SearchUnavailable`.
 The hot query, `multi_search`, does not go through the meilisearch client: that client calls
@@ -28,6 +29,19 @@ POOL_SIZE = 16  # kept-alive connections to Meilisearch per process (more are op
 
 class SearchTaskFailed(Exception):
     """A Meilisearch task ended in a status other than `succeeded`."""
+
+
+class _RawHitsResult(msgspec.Struct):
+    """One result of a multi-search with each hit left as the JSON Meilisearch sent (other fields
+    of the answer are not read)."""
+
+    hits: list[msgspec.Raw]
+    totalHits: int = 0  # noqa: N815 (Meilisearch's name)
+    facetDistribution: dict[str, dict[str, int]] | None = None  # noqa: N815
+
+
+class _RawHitsAnswer(msgspec.Struct):
+    results: list[_RawHitsResult]
 
 
 @contextmanager
@@ -130,8 +144,10 @@ class SearchEngine:
         self.wait(self.client.swap_indexes([{"indexes": [a, b]}]).task_uid)
 
     # -- queries -----------------------------------------------------------------------------------
-    def multi_search(self, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Run several searches in one request (on a pooled, kept-alive connection)."""
+    def multi_search(self, queries: list[dict[str, Any]], raw_hits: bool = False) -> list[dict[str, Any]]:
+        """Run several searches in one request (on a pooled, kept-alive connection). With `raw_hits`
+        each hit is left as the JSON Meilisearch sent (`msgspec.Raw`), for a caller that keys
+        something by it; a result then has only `hits`, `totalHits` and `facetDistribution`."""
         for q in queries:
             q.setdefault("indexUid", self.index_uid)
         body = msgspec.json.encode({"queries": queries, "federation": None})
@@ -139,6 +155,11 @@ class SearchEngine:
             response = self._pool.request("POST", self._search_url, body=body, headers=self._headers)
         except urllib3.exceptions.HTTPError as exc:  # refused, reset, timed out (after the retry)
             raise SearchUnavailable(f"Meilisearch unreachable at {self.url}: {exc}") from exc
+        if raw_hits and response.status == 200:
+            try:
+                return [msgspec.structs.asdict(r) for r in msgspec.json.decode(response.data, type=_RawHitsAnswer).results]
+            except msgspec.DecodeError:  # not the expected shape: reported below as any other answer
+                pass
         try:
             answer = msgspec.json.decode(response.data)
         except msgspec.DecodeError:

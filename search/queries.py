@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import Any, Mapping
+
+import msgspec
 
 from marketplace.errors import InvalidInput
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, resolve_place
@@ -72,6 +73,7 @@ class SearchResult:
     per_page: int
     facets: dict[str, dict[str, int]]
     covering_total: int | None = None  # with a radius: how many of `total` cover the municipality
+    sources: list[bytes] | None = None  # each hit's JSON as Meilisearch sent it (the search page keys its cards by it)
 
     @property
     def pages(self) -> int:
@@ -290,17 +292,25 @@ def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = N
     `packed` leaves `detail` as the index holds it (search.documents.unpack), for a caller that
     often needs none of it (the search page's cached cards)."""
     covering, nearby = build_queries(p, retrieve)
-    finish = partial(_finish, p=p, packed=packed)
+    hits: list[dict[str, Any]] = []
+    sources: list[bytes] = []
+
+    def take(raw_hits: list[msgspec.Raw], covers: bool) -> None:
+        for raw in raw_hits:
+            sources.append(bytes(raw))
+            hits.append(_finish(msgspec.json.decode(raw), covers, p, packed))
+
     covering.update(page=p.page, hitsPerPage=p.per_page, facets=FACETS)
     if nearby is None:
-        (res,) = engine.multi_search([covering])
-        hits = [finish(h, True) for h in res["hits"]]
-        return SearchResult(hits, res["totalHits"], p.page, p.per_page, _sum_facets(res.get("facetDistribution")))
+        (res,) = engine.multi_search([covering], raw_hits=True)
+        take(res["hits"], True)
+        return SearchResult(hits, res["totalHits"], p.page, p.per_page, _sum_facets(res.get("facetDistribution")),
+                            sources=sources)
     # Covering first, then nearby: page over the concatenation of the two result lists.
     first_nearby = {**nearby, "page": 1, "hitsPerPage": p.per_page, "facets": FACETS}
-    res_c, res_n = engine.multi_search([covering, first_nearby])
+    res_c, res_n = engine.multi_search([covering, first_nearby], raw_hits=True)
     n_cover = res_c["totalHits"]
-    hits = [finish(h, True) for h in res_c["hits"]]
+    take(res_c["hits"], True)
     offset = (p.page - 1) * p.per_page
     want = p.per_page - len(hits)
     if want > 0:
@@ -308,11 +318,12 @@ def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = N
         if start == 0:
             more = res_n["hits"][:want]
         else:
-            (extra,) = engine.multi_search([{**nearby, "offset": start, "limit": want}])
+            (extra,) = engine.multi_search([{**nearby, "offset": start, "limit": want}], raw_hits=True)
             more = extra["hits"]
-        hits += [finish(h, False) for h in more]
+        take(more, False)
     facets = _sum_facets(res_c.get("facetDistribution"), res_n.get("facetDistribution"))
-    return SearchResult(hits, n_cover + res_n["totalHits"], p.page, p.per_page, facets, covering_total=n_cover)
+    return SearchResult(hits, n_cover + res_n["totalHits"], p.page, p.per_page, facets, covering_total=n_cover,
+                        sources=sources)
 
 
 def with_page(p: SearchParams, page: int) -> SearchParams:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Hashable, Mapping
 from urllib.parse import urlencode
 
 import msgspec
@@ -204,7 +204,7 @@ class CardSlot:
     """One result on the search page: its card's HTML when an identical card was rendered before,
     else the view to render it from (and `key` to remember the result under)."""
 
-    key: bytes
+    key: Hashable
     html: Markup | None
     view: CardView | None
     checked: bool  # ticked for comparison (`ids` in the query string)
@@ -222,17 +222,22 @@ class CardCache(MarkupStore):
         super().__init__(size)
 
     def slots(self, hits: list[Mapping[str, Any]], lang: str, target_group: str | None,
-              ticked: frozenset[str] = frozenset()) -> list[CardSlot]:
+              ticked: frozenset[str] = frozenset(), sources: list[bytes] | None = None) -> list[CardSlot]:
+        """`sources`: each hit's JSON as Meilisearch sent it (SearchResult.sources): then that,
+        with what the search adds (coverage, distance), is the key, instead of the hit encoded."""
         out = []
-        for doc in hits:
+        for n, doc in enumerate(hits):
             checked = str(doc.get("id")) in ticked
-            key = msgspec.json.encode((lang, target_group, checked, doc))
+            key: Hashable = (
+                msgspec.json.encode((lang, target_group, checked, doc)) if sources is None
+                else (lang, target_group, checked, doc.get("covers_place"), doc.get("distance_km"), sources[n])
+            )
             html = self.get(key)
             view = card_view(doc, lang, target_group) if html is None else None
             out.append(CardSlot(key, html, view, checked))
         return out
 
-    def remember(self, key: bytes, html: Markup) -> Markup:
+    def remember(self, key: Hashable, html: Markup) -> Markup:
         """Keep a rendered card (called from the template) and return it."""
         return self.put(key, html)
 

@@ -175,3 +175,17 @@ def test_the_card_cache_keeps_the_most_recently_used_cards_up_to_its_size():
     assert cache.slots([docs[0]], "en", None)[0].html is None  # another language is another card
     assert cache.slots([docs[0]], "da", "dagpenge")[0].html is None  # so is another target group
     assert cache.slots([docs[0]], "da", None, frozenset({"0"}))[0].html is None  # and a ticked box
+
+
+async def test_the_same_provider_seen_from_another_place_gets_its_own_card(client, engine: SearchEngine):
+    """A card is keyed by the hit as Meilisearch sent it and by what the search adds to it: the
+    distance from the searched place is part of the card."""
+    provider = await make_provider(name="Kontoret i Midtbyen", municipalities=[751], offices=[office("8000")])
+    await index_all(engine)
+
+    near = card_of((await client.get("/", params={"postcode": "8000", "radius_km": "50"})).text, provider["id"])
+    before = (CARDS.hits, CARDS.misses)
+    farther = card_of((await client.get("/", params={"postcode": "8250", "radius_km": "50"})).text, provider["id"])
+
+    assert CARDS.misses - before[1] == 1 and farther != near
+    assert [part for part in near.split("·") if " km" in part] != [part for part in farther.split("·") if " km" in part]

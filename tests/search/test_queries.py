@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+import pytest
 from factories import index_all, make_provider
 
+from marketplace.errors import SearchUnavailable
 from marketplace.providers.services import search_providers
 from search.client import SearchEngine
 from search.queries import SearchResult, parse_search_params
@@ -307,3 +310,27 @@ async def test_a_page_past_the_covering_providers_holds_only_nearby_ones(engine)
     third = await find(engine, postcode="8000", radius_km="50", sort="name", per_page="2", page="3")
 
     assert names(third) == ["Nær 4"]
+
+
+async def test_each_hit_comes_with_its_json_as_meilisearch_sent_it(engine):
+    """`SearchResult.sources` (what the search page keys its cards by) line up with the hits,
+    through the covering, nearby and extra queries."""
+    await make_provider(name="Dækker 1", municipalities=[751])
+    for name in ("Nær 1", "Nær 2", "Nær 3"):
+        await make_provider(name=name, municipalities=[740], postcode="8600")
+    await index_all(engine)
+
+    for page in ("1", "2"):
+        result = await find(engine, postcode="8000", radius_km="50", sort="name", per_page="2", page=page)
+        assert result.sources is not None and len(result.sources) == len(result.hits) == 2
+        for hit, source in zip(result.hits, result.sources):
+            sent = msgspec.json.decode(source)
+            assert (sent["id"], sent["name"]) == (hit["id"], hit["name"])
+            geo = sent.get("_geo")
+            assert hit["location"] == ({"lat": geo["lat"], "lon": geo["lng"]} if geo else None)
+
+
+async def test_a_bad_query_still_raises_search_unavailable_with_meilisearchs_message(engine):
+    with pytest.raises(SearchUnavailable) as raised:
+        engine.multi_search([{"q": "", "filter": "no_such_attribute = 1"}], raw_hits=True)
+    assert raised.value.detail.startswith("invalid_search_filter: ")
