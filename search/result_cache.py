@@ -43,7 +43,7 @@ MAX_ENTRIES = 512
 CHECK_SECONDS = 0.25
 MAX_AGE_SECONDS = 300.0
 MAX_QUERY_BYTES = 400  # longer query strings are answered but not stored
-GZIP_LEVEL = 6
+GZIP_LEVEL = 3  # as the app's compression: every anonymous answer, fresh ones included, is gzipped here once
 STATE_KEY = "search_cache"  # where create_app keeps the app's cache (app.state)
 
 CacheKey = tuple[str, bytes]  # (language, raw query string)

@@ -87,6 +87,27 @@ async def test_another_process_delivering_invalidates_within_the_cursor_check(en
         assert cache.stores == 2
 
 
+async def test_a_reload_is_searched_again_and_renews_the_stored_answer(engine):
+    async with portal(engine, worker=False) as (client, cache):
+        now = [1000.0]
+        cache.clock = lambda: now[0]  # no cursor check during the test: only the reload can see the change
+        provider = await make_provider(name="Mentorhuset")
+        await index_all(engine)
+        assert (await client.get(SEARCH)).headers["x-cache"] == "MISS"
+
+        await rename(provider["id"], "Mentorhuset Vest")
+        await index_all(engine)  # as another process's worker would: only the cursor tells
+        stored = await client.get(SEARCH)
+        assert stored.headers["x-cache"] == "HIT" and "Mentorhuset Vest" not in visible_text(stored.text)
+
+        reload = await client.get(SEARCH, headers={"Cache-Control": "no-cache"})
+        assert reload.headers["x-cache"] == "MISS" and reload.headers["content-encoding"] == "gzip"
+        assert "Mentorhuset Vest" in visible_text(reload.text)
+        renewed = await client.get(SEARCH)
+        assert renewed.headers["x-cache"] == "HIT" and renewed.text == reload.text
+        assert cache.stores == 2
+
+
 async def test_a_signed_in_visitor_never_gets_a_shared_page_nor_leaves_one(engine):
     async with portal(engine, worker=False) as (anonymous, cache):
         await make_provider(name="Mentorhuset")
