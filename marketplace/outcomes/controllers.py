@@ -11,6 +11,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from marketplace.accounts.guards import requires_authority
@@ -113,7 +114,7 @@ class AuthorityOutcomesController(Controller):
         return _job_page(state)
 
     @get("/outcomes/jobs/{job_id:str}", name="authority:outcomes_job")
-    async def job(self, job_id: str) -> Template:
+    async def job(self, job_id: FromPath[str]) -> Template:
         """An import's progress (the page refreshes itself while it runs), then its report or summary."""
         state = jobs.read_state(job_id)
         if state is None:

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from litestar import Controller, MediaType, Request, Response, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, Parameter
 from litestar.response import Redirect, Stream, Template
 from litestar.utils.scope.state import ScopeState
 
@@ -68,7 +69,7 @@ class ProviderApiController(Controller):
     async def search(
         self,
         request: Request,
-        search_engine: SearchEngine,
+        search_engine: NamedDependency[SearchEngine],
         q: str | None = Parameter(default=None, description="Free text (typo tolerant)", max_length=200),
         municipality: str | None = Parameter(default=None, description="Municipality code (e.g. 751) or name"),
         postcode: str | None = Parameter(default=None, description="Danish 4-digit postcode, e.g. 8000",
@@ -159,7 +160,7 @@ class ProviderPageController(Controller):
     # A GET form and no form that posts: like the provider page, no CSRF middleware (it would mint
     # a token and set its cookie on every cookie-less visit, a large share of a cached answer's time).
     @get("/", name="pages:search", opt={"exclude_from_csrf": True})
-    async def search_page(self, request: Request, search_engine: SearchEngine) -> Template | Redirect | Response:
+    async def search_page(self, request: Request, search_engine: NamedDependency[SearchEngine]) -> Template | Redirect | Response:
         """The search page: a GET form, so every search has a URL. A logged-in citizen opening a
         bare `/` is sent to the search for their profile's municipality and target group.
         Anonymous visitors' answers go through the popular-search cache (search.result_cache). A
@@ -214,7 +215,8 @@ class ProviderPageController(Controller):
     # cookie on every cookie-less visit, ≈ a third of a cached page's time) has nothing to protect.
     @get("/providers/{slug:str}", name="pages:provider", opt={"exclude_from_csrf": True})
     async def provider_page(
-        self, request: Request, slug: str, target_group: str | None = None, age_band: str | None = None
+        self, request: Request, slug: FromPath[str], target_group: FromQuery[str | None] = None,
+        age_band: FromQuery[str | None] = None,
     ) -> Response:
         """A provider's whole approved listing, results and published experiences; `target_group`
         and `age_band` choose the "people like me" numbers. Anonymous visitors are served from the

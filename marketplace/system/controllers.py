@@ -8,7 +8,9 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from marketplace.outcomes.services import method_context
@@ -30,7 +32,7 @@ class SystemController(Controller):
     @get("/health", name="system:health", tags=["System"], summary="Health of database, search and outbox",
          responses={503: ResponseSpec(data_container=HealthOut, description="The database does not answer",
                                       generate_examples=False)})
-    async def health(self, search_engine: SearchEngine) -> Response[HealthOut]:
+    async def health(self, search_engine: NamedDependency[SearchEngine]) -> Response[HealthOut]:
         """200 while the database answers (status `degraded` when search is down), else 503."""
         try:
             await Provider.count()
@@ -49,7 +51,7 @@ class SystemController(Controller):
         return Response(body, status_code=503 if status == "down" else 200)
 
     @get("/sprog/{code:str}", name="system:language", include_in_schema=False)
-    async def language(self, code: str, next: str = "/") -> Redirect:
+    async def language(self, code: FromPath[str], next: FromQuery[str] = "/") -> Redirect:
         """Switch language (da/en) with a cookie, then go back."""
         target = next if next.startswith("/") and not next.startswith("//") and not urlsplit(next).netloc else "/"
         lang = code if code in ("da", "en") else "da"

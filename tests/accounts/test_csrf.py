@@ -8,12 +8,13 @@ from typing import AsyncIterator
 import httpx
 from factories import running
 from litestar import post
+from litestar.params import JSONBody
 
 from .support import PASSWORD, csrf_token, make_user
 
 
 @post("/api/test-echo", name="test:echo", sync_to_thread=False)
-def echo(data: dict) -> dict:
+def echo(data: JSONBody[dict]) -> dict:
     """A state-changing API route that exists only in this test module."""
     return data
 
