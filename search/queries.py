@@ -73,7 +73,7 @@ class SearchResult:
     per_page: int
     facets: dict[str, dict[str, int]]
     covering_total: int | None = None  # with a radius: how many of `total` cover the municipality
-    sources: list[bytes] | None = None  # each hit's JSON as Meilisearch sent it (the search page keys its cards by it)
+    sources: list[bytes] = field(default_factory=list)  # each hit's JSON as Meilisearch sent it (the search page keys its cards by it)
 
     @property
     def pages(self) -> int:

@@ -205,7 +205,7 @@ class ProviderPageController(Controller):
         context.update(search_form_context(raw, result.facets if result else None, lang))
         context["T"] = TEXTS_IN[lang]
         ticked = frozenset(raw.get("ids") or ())  # ticked for comparison on the previous page
-        context["cards"] = (CARDS.slots(result.hits, lang, context["params"].target_group, ticked, result.sources)
+        context["cards"] = (CARDS.slots(result.hits, result.sources, lang, context["params"].target_group, ticked)
                             if result else [])
         context["remember_card"] = CARDS.remember
         status = 400 if context["errors"] else 503 if context["unavailable"] else 200

@@ -7,7 +7,6 @@ from functools import lru_cache
 from typing import Any, Callable, Hashable, Mapping
 from urllib.parse import urlencode
 
-import msgspec
 from markupsafe import Markup
 
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, municipalities
@@ -221,17 +220,14 @@ class CardCache(MarkupStore):
     def __init__(self, size: int = 2048) -> None:
         super().__init__(size)
 
-    def slots(self, hits: list[Mapping[str, Any]], lang: str, target_group: str | None,
-              ticked: frozenset[str] = frozenset(), sources: list[bytes] | None = None) -> list[CardSlot]:
-        """`sources`: each hit's JSON as Meilisearch sent it (SearchResult.sources): then that,
-        with what the search adds (coverage, distance), is the key, instead of the hit encoded."""
+    def slots(self, hits: list[Mapping[str, Any]], sources: list[bytes], lang: str, target_group: str | None,
+              ticked: frozenset[str] = frozenset()) -> list[CardSlot]:
+        """`sources`: each hit's JSON as Meilisearch sent it (SearchResult.sources). That, with
+        what the search adds to the hit (coverage, distance), is the card's key."""
         out = []
-        for n, doc in enumerate(hits):
+        for doc, source in zip(hits, sources, strict=True):
             checked = str(doc.get("id")) in ticked
-            key: Hashable = (
-                msgspec.json.encode((lang, target_group, checked, doc)) if sources is None
-                else (lang, target_group, checked, doc.get("covers_place"), doc.get("distance_km"), sources[n])
-            )
+            key = (lang, target_group, checked, doc.get("covers_place"), doc.get("distance_km"), source)
             html = self.get(key)
             view = card_view(doc, lang, target_group) if html is None else None
             out.append(CardSlot(key, html, view, checked))

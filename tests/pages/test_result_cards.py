@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+import msgspec
 from factories import index_all, make_provider, office
 from markupsafe import Markup
 
@@ -162,19 +163,22 @@ def test_the_card_cache_keeps_the_most_recently_used_cards_up_to_its_size():
     cache = CardCache(size=2)
     docs = [{"id": n, "name": f"Aktør {n}", "municipalities": [], "review_count": 0} for n in range(3)]
 
+    def slots(hits: list[dict[str, Any]], *args: Any) -> list[Any]:  # each hit with its JSON as Meilisearch would send it
+        return cache.slots(hits, [msgspec.json.encode(doc) for doc in hits], *args)
+
     for doc in docs[:2]:
-        (slot,) = cache.slots([doc], "da", None)
+        (slot,) = slots([doc], "da", None)
         cache.remember(slot.key, Markup(f"<li>{doc['id']}</li>"))
-    assert cache.slots([docs[0]], "da", None)[0].html == Markup("<li>0</li>")  # 0 is now the most recent
-    (slot,) = cache.slots([docs[2]], "da", None)
+    assert slots([docs[0]], "da", None)[0].html == Markup("<li>0</li>")  # 0 is now the most recent
+    (slot,) = slots([docs[2]], "da", None)
     cache.remember(slot.key, Markup("<li>2</li>"))
 
     assert len(cache) == 2
-    assert cache.slots([docs[1]], "da", None)[0].html is None  # the least recently used went
-    assert [s.html for s in cache.slots([docs[0], docs[2]], "da", None)] == [Markup("<li>0</li>"), Markup("<li>2</li>")]
-    assert cache.slots([docs[0]], "en", None)[0].html is None  # another language is another card
-    assert cache.slots([docs[0]], "da", "dagpenge")[0].html is None  # so is another target group
-    assert cache.slots([docs[0]], "da", None, frozenset({"0"}))[0].html is None  # and a ticked box
+    assert slots([docs[1]], "da", None)[0].html is None  # the least recently used went
+    assert [s.html for s in slots([docs[0], docs[2]], "da", None)] == [Markup("<li>0</li>"), Markup("<li>2</li>")]
+    assert slots([docs[0]], "en", None)[0].html is None  # another language is another card
+    assert slots([docs[0]], "da", "dagpenge")[0].html is None  # so is another target group
+    assert slots([docs[0]], "da", None, frozenset({"0"}))[0].html is None  # and a ticked box
 
 
 async def test_the_same_provider_seen_from_another_place_gets_its_own_card(client, engine: SearchEngine):
