@@ -158,8 +158,8 @@ class SearchEngine:
         if raw_hits and response.status == 200:
             try:
                 return [msgspec.structs.asdict(r) for r in msgspec.json.decode(response.data, type=_RawHitsAnswer).results]
-            except msgspec.DecodeError:  # not the expected shape: reported below as any other answer
-                pass
+            except msgspec.DecodeError as exc:  # a 200 without results of hits: not a multi-search answer
+                raise SearchUnavailable(f"unexpected multi-search answer: {exc}") from exc
         try:
             answer = msgspec.json.decode(response.data)
         except msgspec.DecodeError:
