@@ -37,4 +37,6 @@ class Delivery:
 
     async def document(self, provider_id: int) -> dict[str, Any]:
         await self()
-        return dict(await sync_to_thread(self.engine.index.get_document, provider_id))
+        doc = await sync_to_thread(self.engine.get_document, provider_id)
+        assert doc is not None, f"provider {provider_id} is not in the index"
+        return doc
