@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, SERVICES, TARGET_GROUPS, municipalities
+from search import geo
 
 SUMMARY_CHARS = 280
 
@@ -127,8 +128,8 @@ def provider_document(snap: ProviderSnapshot) -> dict[str, Any]:
         "stale": snap.stale,
         "revision": r["number"],
     }
-    if offices and offices[0].get("lat") is not None:
-        doc["_geo"] = {"lat": float(offices[0]["lat"]), "lng": float(offices[0]["lon"])}
+    # Where search measures distance from (search.geo): null without an office, so the field is always there.
+    doc[geo.FIELD] = geo.office_postcode(offices)
     # Flat sort keys; left out (not null) where there is no number, so such providers sort last.
     overall = snap.results or {}
     if overall.get("score") is not None:

@@ -6,19 +6,24 @@ Meilisearch multi-search queries; `search` runs them (blocking: call from a thre
 
 Location: a postcode or a municipality becomes a point and a municipality. Without a radius only
 providers covering that municipality are found; with `radius_km`, covering providers come first and
-then providers with an office within the radius that do not cover it.
+then providers with an office within the radius that do not cover it. Distances are to the office
+postcode's centre (search.geo): the radius is a filter on `office_postcode`, and sorting by distance
+counts the hits per office postcode first, then fetches the slice of the nearest groups the page
+needs (`_search_by_distance`). Within a group, and so between providers at the same distance, the
+order is the score's; a text query only decides which providers match.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import msgspec
 
 from marketplace.errors import InvalidInput
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, resolve_place
 from marketplace.reference.catalog import CAPACITIES
+from search import geo
 from search.client import SearchEngine
 from search.documents import unpack
 from search.settings import FACETS
@@ -33,7 +38,7 @@ RETRIEVE = [  # `detail` holds results, results by target group, prices and offi
     "id", "slug", "cvr", "name", "type", "summary", "municipalities", "regions", "remote", "target_groups",
     "services", "price_min", "price_max", "languages", "capacity", "waiting_weeks", "first_contact_days",
     "detail", "method_version", "review_avg", "review_count", "last_confirmed_at", "stale", "company_oriented",
-    "_geo",
+    geo.FIELD,
 ]
 
 
@@ -218,14 +223,13 @@ def sort_rules(p: SearchParams) -> list[str]:
     tg = p.target_group
     score = f"score_by_tg.{tg}:desc" if tg else "score:desc"
     success = f"success_by_tg.{tg}:desc" if tg else "success_rate:desc"
-    geo = [f"_geoPoint({p.place.lat}, {p.place.lon}):asc"] if p.place else []
     return {
         "best": ["stale:asc", score, "review_avg:desc"],  # listings not confirmed recently rank lower
         "score": [score, "review_avg:desc"],  # strictly by the risk-adjusted score
         "success_rate": [success, score],
         "reviews": ["review_avg:desc", score],
         "price": ["price_min:asc", score],
-        "distance": geo + [score],
+        "distance": [score],  # within one office postcode: the distance order is _search_by_distance's
         "name": ["name:asc"],
     }[p.sort]
 
@@ -242,36 +246,26 @@ def build_queries(
     what the API shows) unless given."""
     filters = base_filters(p)
     fields = retrieve or RETRIEVE
+    if geo.FIELD not in fields:  # distances and the distance order are worked out from it
+        fields = [*fields, geo.FIELD]
     if p.place is None:
         return _query(p, filters, fields), None
     covering = _query(p, filters + [f"municipalities = {p.place.municipality}"], fields)
     if p.radius_km is None:
         return covering, None
-    metres = p.radius_km * 1000
-    nearby = _query(p, filters + [f"_geoRadius({p.place.lat}, {p.place.lon}, {metres})",
+    inside = geo.within(p.place.lat, p.place.lon, p.radius_km)
+    nearby = _query(p, filters + [_any_of(geo.FIELD, inside) if inside else f'{geo.FIELD} = ""',  # "": none
                                    f"NOT municipalities = {p.place.municipality}"], fields)
     return covering, nearby
 
 
 # -- running -----------------------------------------------------------------------------------------
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    r = 6371.0088
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
-
-
 def _finish(hit: dict[str, Any], covering: bool, p: SearchParams, packed: bool) -> dict[str, Any]:
     if not packed:
         unpack(hit)
-    geo = hit.pop("_geo", None)
-    hit.pop("_geoDistance", None)
-    hit["location"] = {"lat": geo["lat"], "lon": geo["lng"]} if geo else None
-    hit["distance_km"] = (
-        round(haversine_km(p.place.lat, p.place.lon, geo["lat"], geo["lng"]), 1) if geo and p.place else None
-    )
+    code = hit.get(geo.FIELD)
+    hit["location"] = geo.location(code)
+    hit["distance_km"] = geo.distance_km(p.place.lat, p.place.lon, code) if p.place else None
     hit["covers_place"] = covering if p.place else None
     return hit
 
@@ -300,6 +294,8 @@ def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = N
             sources.append(bytes(raw))
             hits.append(_finish(msgspec.json.decode(raw), covers, p, packed))
 
+    if p.sort == "distance" and p.place is not None:
+        return _search_by_distance(engine, p, covering, nearby, take, hits, sources)
     covering.update(page=p.page, hitsPerPage=p.per_page, facets=FACETS)
     if nearby is None:
         (res,) = engine.multi_search([covering], raw_hits=True)
@@ -324,6 +320,107 @@ def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = N
     facets = _sum_facets(res_c.get("facetDistribution"), res_n.get("facetDistribution"))
     return SearchResult(hits, n_cover + res_n["totalHits"], p.page, p.per_page, facets, covering_total=n_cover,
                         sources=sources)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Hits of one part (covering or nearby) at one distance: their office postcodes, or None for
+    the part's hits without a known office (they come last)."""
+
+    part: int
+    codes: tuple[str, ...] | None
+    count: int
+
+
+def _groups(part: int, answer: dict[str, Any], ranks: Mapping[str, int]) -> list[_Group]:
+    """A part's hits grouped by distance, nearest first, from its counts per office postcode;
+    cut at its `totalHits` (Meilisearch pages over at most `maxTotalHits` hits, however many match)."""
+    counts: dict[str, int] = answer.get("facetDistribution", {}).pop(geo.FIELD, None) or {}
+    by_rank: dict[int, list[str]] = {}
+    for code in counts:
+        rank = ranks.get(code)
+        if rank is not None:
+            by_rank.setdefault(rank, []).append(code)
+    out: list[_Group] = []
+    left = answer["totalHits"]
+    for rank in sorted(by_rank):
+        if left <= 0:
+            return out
+        codes = tuple(sorted(by_rank[rank]))
+        n = min(left, sum(counts[c] for c in codes))
+        out.append(_Group(part, codes, n))
+        left -= n
+    if left > 0:
+        out.append(_Group(part, None, left))
+    return out
+
+
+def _search_by_distance(engine: SearchEngine, p: SearchParams, covering: dict[str, Any],
+                        nearby: dict[str, Any] | None, take: Callable[[list[msgspec.Raw], bool], None],
+                        hits: list[dict[str, Any]],
+                        sources: list[bytes]) -> SearchResult:
+    """Nearest office first: count each part's hits per office postcode (one multi-search, which
+    also brings the facets), order the postcodes by distance, then fetch only the slice of the
+    groups this page covers (a second multi-search: a query per group cut at the page's edges and
+    one for the whole groups between them). Providers without a known office come last in their part."""
+    assert p.place is not None
+    parts = [covering] if nearby is None else [covering, nearby]
+    counting = [{**q, "page": 1, "hitsPerPage": 0, "facets": [*FACETS, geo.FIELD]} for q in parts]
+    answers = engine.multi_search(counting)
+    ranks = geo.ranks(p.place.lat, p.place.lon)
+    groups = [g for i, answer in enumerate(answers) for g in _groups(i, answer, ranks)]
+    first, end = (p.page - 1) * p.per_page, p.page * p.per_page
+    slices: list[tuple[_Group, int, int]] = []  # (group, offset in it, how many)
+    at = 0
+    for group in groups:
+        lo, hi = max(first, at), min(end, at + group.count)
+        if lo < hi:
+            slices.append((group, lo - at, hi - lo))
+        at += group.count
+    queries: list[dict[str, Any]] = []
+    wanted: list[list[tuple[_Group, int]]] = []  # per query: the groups its hits belong to, in order
+    whole: dict[int, list[_Group]] = {}
+    for group, offset, n in slices:
+        if group.codes is not None and offset == 0 and n == group.count:
+            whole.setdefault(group.part, []).append(group)  # fetched together below
+            continue
+        queries.append(_slice(parts[group.part], group, ranks, groups, offset, n))
+        wanted.append([(group, n)])
+    for part, together in whole.items():
+        codes = tuple(c for g in together for c in g.codes or ())
+        both = _Group(part, codes, sum(g.count for g in together))
+        queries.append(_slice(parts[part], both, ranks, groups, 0, both.count))
+        wanted.append([(g, g.count) for g in together])
+    fetched: dict[_Group, list[msgspec.Raw]] = {}
+    if queries:
+        for answer, owners in zip(engine.multi_search(queries, raw_hits=True), wanted):
+            if len(owners) == 1:
+                fetched[owners[0][0]] = answer["hits"]
+                continue
+            group_of = {c: g for g, _ in owners for c in g.codes or ()}
+            for raw in answer["hits"]:  # in score order: split by group, keeping that order within each
+                code = msgspec.json.decode(raw, type=_PostcodeOnly).office_postcode
+                fetched.setdefault(group_of[code], []).append(raw)
+    for group, _, n in slices:
+        take(fetched.get(group, [])[:n], group.part == 0)
+    facets = _sum_facets(*(a.get("facetDistribution") for a in answers))
+    totals = [a["totalHits"] for a in answers]
+    return SearchResult(hits, sum(totals), p.page, p.per_page, facets,
+                        covering_total=totals[0] if nearby is not None else None, sources=sources)
+
+
+class _PostcodeOnly(msgspec.Struct):
+    office_postcode: str | None = None
+
+
+def _slice(query: dict[str, Any], group: _Group, ranks: Mapping[str, int], groups: list[_Group],
+           offset: int, limit: int) -> dict[str, Any]:
+    if group.codes is not None:
+        where = f'{geo.FIELD} = "{group.codes[0]}"' if len(group.codes) == 1 else _any_of(geo.FIELD, group.codes)
+    else:  # the part's hits without a known office: none of the postcodes its other groups hold
+        placed = tuple(c for g in groups if g.part == group.part and g.codes for c in g.codes)
+        where = f"NOT {_any_of(geo.FIELD, placed)}" if placed else ""
+    return {**query, "filter": [*query["filter"], *([where] if where else [])], "offset": offset, "limit": limit}
 
 
 def with_page(p: SearchParams, page: int) -> SearchParams:

@@ -7,7 +7,8 @@ PRIMARY_KEY = "id"
 
 FILTERABLE = [
     "id", "municipalities", "regions", "target_groups", "services", "languages", "type",
-    "capacity", "remote", "stars", "stale", "_geo",
+    "capacity", "remote", "stars", "stale",
+    "office_postcode",  # search.geo: the radius filter and the distance order (no `_geo`)
 ]
 COMPARED = ["stars"]  # `stars >= n` (search.queries.filters); every other filter is `=`, `IN` or `NOT … =`
 
@@ -19,11 +20,10 @@ def _filter_features(attributes: list[str], comparison: bool) -> dict:
 
 # Only the filter features the portal uses (bench/index_settings.py at 100,000 providers: a full
 # build took 31 and 34 s against 38 s with every feature on every attribute, in two runs; a
-# one-document update is the same within noise). `_geo` takes no features: listing it is enough.
+# one-document update is the same within noise).
 FILTERABLE_SETTINGS: list = [
     _filter_features(COMPARED, comparison=True),
-    _filter_features([a for a in FILTERABLE if a not in COMPARED and a != "_geo"], comparison=False),
-    "_geo",
+    _filter_features([a for a in FILTERABLE if a not in COMPARED], comparison=False),
 ]
 FACETS = ["target_groups", "services", "languages", "type", "capacity", "regions", "stars", "remote"]
 
@@ -35,13 +35,15 @@ INDEX_SETTINGS: dict = {
     "displayedAttributes": ["*"],
     "filterableAttributes": FILTERABLE_SETTINGS,
     "sortableAttributes": [
-        "score", "success_rate", "review_avg", "price_min", "name", "_geo",
+        "score", "success_rate", "review_avg", "price_min", "name",
         "stale",  # the "best" sort ranks listings not confirmed recently lower (search.queries.sort_rules)
         *[f"score_by_tg.{slug}" for slug in TARGET_GROUPS],
         *[f"success_by_tg.{slug}" for slug in TARGET_GROUPS],
     ],
     "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
-    "faceting": {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "count"}},
+    # Sorting by distance counts the hits per office postcode (search.queries): every postcode (~1,100)
+    # must be counted. The portal's own facets have at most 16 values.
+    "faceting": {"maxValuesPerFacet": 1500, "sortFacetValuesBy": {"*": "count"}},
     "pagination": {"maxTotalHits": 2000},
     "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 4, "twoTypos": 8}},
     # Indexing cost (bench/reindex.py; Meilisearch CPU for 10k documents): proximity by attribute

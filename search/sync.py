@@ -23,7 +23,7 @@ from marketplace.outcomes.tables import ProviderResult
 from marketplace.providers.freshness import is_stale
 from marketplace.providers.tables import ListingRevision, Provider
 from marketplace.reviews.tables import Review
-from search import outbox
+from search import geo, outbox
 from search.client import SearchEngine
 from search.documents import DETAIL, ProviderSnapshot, index_document, is_public
 
@@ -198,7 +198,7 @@ def _collections_paused() -> Iterator[None]:
 async def rebuild_reason(engine: SearchEngine) -> str | None:
     """Why the index cannot just be kept up to date from the outbox (None when it can): it is
     missing or unreadable, was never filled, is empty while the database has public providers,
-    or holds documents of an older shape (without `detail`, search.documents)."""
+    or holds documents of an older shape (without `detail` or `office_postcode`, search.documents)."""
     count = await sync_to_thread(engine.document_count)
     if count is None:
         return "no index"
@@ -206,8 +206,8 @@ async def rebuild_reason(engine: SearchEngine) -> str | None:
         return "never filled"
     if count == 0:
         return "empty" if await public_provider_ids() else None
-    sample = await sync_to_thread(engine.any_document, [DETAIL])
-    if sample is not None and DETAIL not in sample:
+    sample = await sync_to_thread(engine.any_document, [DETAIL, geo.FIELD])
+    if sample is not None and not (DETAIL in sample and geo.FIELD in sample):
         return "older document shape"
     return None
 

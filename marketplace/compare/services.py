@@ -16,7 +16,8 @@ from marketplace.errors import InvalidInput, NotFound
 from marketplace.outcomes import services as outcomes
 from marketplace.providers.services import public_document
 from marketplace.reference import AGE_BANDS, TARGET_GROUPS, municipalities, resolve_place
-from search.queries import Place, haversine_km
+from search import geo
+from search.queries import Place
 
 MIN_IDS, MAX_IDS = 2, 4
 
@@ -135,11 +136,10 @@ async def compare(ids: list[int], situation: Situation) -> Comparison:
     comparison = Comparison(situation)
     place, tg = situation.place, situation.target_group
     for doc in docs:
-        geo = doc.get("_geo")
         column = Column(
             doc=doc,
             covers=(place.municipality in doc["municipalities"]) if place else None,
-            distance_km=round(haversine_km(place.lat, place.lon, geo["lat"], geo["lng"]), 1) if place and geo else None,
+            distance_km=geo.distance_km(place.lat, place.lon, doc.get(geo.FIELD)) if place else None,
             stats=(doc.get("results_by_target_group") or {}).get(tg) if tg else doc.get("results"),
             method_version=doc.get("method_version"),
         )

@@ -5,6 +5,8 @@ from typing import Any
 
 import msgspec
 
+from search import geo
+
 
 class ResultStats(msgspec.Struct, kw_only=True):
     """Results for a provider, overall or for one target group. Rates are shares (0–1); every
@@ -104,7 +106,6 @@ class SearchOut(msgspec.Struct, kw_only=True):
 def provider_out(doc: dict[str, Any]) -> ProviderOut:
     """A document or hit → ProviderOut (extra index-only fields are dropped)."""
     doc = dict(doc)
-    geo = doc.pop("_geo", None)
-    if geo and "location" not in doc:
-        doc["location"] = {"lat": geo["lat"], "lon": geo["lng"]}
+    if "location" not in doc:
+        doc["location"] = geo.location(doc.get(geo.FIELD))
     return msgspec.convert(doc, ProviderOut, strict=False)

@@ -109,7 +109,7 @@ def search_form_context(
 # carries the results, overall and by target group, and the service prices; search.documents).
 CARD_FIELDS = [
     "id", "slug", "name", "type", "summary", "municipalities", "remote", "target_groups", "detail",
-    "price_min", "price_max", "capacity", "waiting_weeks", "review_avg", "review_count", "stale", "_geo",
+    "price_min", "price_max", "capacity", "waiting_weeks", "review_avg", "review_count", "stale", "office_postcode",
 ]
 
 

@@ -10,7 +10,7 @@ from factories import make_provider, office, set_status
 
 from marketplace.outcomes.tables import ProviderResult
 from marketplace.reference import postcode
-from search.queries import haversine_km
+from search.geo import haversine_km
 from tests.enrolments.support import citizen, text_of_page
 
 

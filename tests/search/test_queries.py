@@ -9,6 +9,7 @@ from factories import index_all, make_provider
 
 from marketplace.errors import SearchUnavailable
 from marketplace.providers.services import search_providers
+from search import geo
 from search.client import SearchEngine
 from search.queries import SearchResult, parse_search_params
 
@@ -262,6 +263,94 @@ async def test_sorting_by_distance_puts_the_nearest_office_first_and_providers_w
     assert [hit["distance_km"] for hit in result.hits] == [0.0, 24.7, 44.7, None]
 
 
+# (name, municipalities, office postcode or None, score): around 8000 Aarhus C (municipality 751).
+# Several share an office postcode (8000, 8600, 8660), so groups are cut at page edges; two have no
+# office; 8200 and 8210 are different postcodes at different distances.
+NEAR_AARHUS = [
+    ("Dækker 8000 a", [751], "8000", 0.9), ("Dækker 8000 b", [751], "8000", 1.3), ("Dækker 8000 c", [751], "8000", 1.1),
+    ("Dækker 8210", [751], "8210", 1.0), ("Dækker 8200", [751], "8200", 0.7), ("Dækker uden kontor a", [751], None, 1.2),
+    ("Dækker uden kontor b", [751], None, 0.8), ("Dækker Aalborg", [751], "9000", 1.4),
+    ("Nær 8660 a", [746], "8660", 1.0), ("Nær 8660 b", [746], "8660", 1.2), ("Nær 8600 a", [740], "8600", 0.6),
+    ("Nær 8600 b", [740], "8600", 1.5), ("Nær 8600 c", [740], "8600", 1.1), ("Nær 8700", [615], "8700", 0.9),
+    ("Langt væk 9000", [851], "9000", 1.6), ("Nær uden kontor", [746], None, 2.0),
+]
+
+
+async def _near_aarhus() -> None:
+    for name, munis, postcode, score in NEAR_AARHUS:
+        await make_provider(name=name, municipalities=munis, postcode=postcode,
+                            **({"offices": []} if postcode is None else {}),
+                            results={"courses": 40, "success_rate": 0.4, "score": score})
+
+
+def _expected_by_distance(radius_km: float | None) -> list[str]:
+    """Covering providers by distance to 8000's centre (no office last), each distance by score;
+    then, within the radius, the others the same way."""
+    here = geo.location("8000")
+
+    def key(row: tuple) -> tuple:
+        _, _, postcode, score = row
+        there = geo.location(postcode) if postcode else None
+        km = geo.haversine_km(here["lat"], here["lon"], there["lat"], there["lon"]) if there else float("inf")
+        return km, -score
+
+    covering = sorted((r for r in NEAR_AARHUS if 751 in r[1]), key=key)
+    nearby = sorted((r for r in NEAR_AARHUS if 751 not in r[1] and r[2] is not None and radius_km is not None
+                     and key(r)[0] <= radius_km), key=key)
+    return [r[0] for r in covering + nearby]
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 4, 7, 20])
+async def test_sorting_by_distance_pages_through_covering_then_nearby_providers_nearest_first(engine, per_page):
+    await _near_aarhus()
+    await index_all(engine)
+    expected = _expected_by_distance(50)
+    assert expected[:9] == ["Dækker 8000 b", "Dækker 8000 c", "Dækker 8000 a", "Dækker 8210", "Dækker 8200",
+                            "Dækker Aalborg", "Dækker uden kontor a", "Dækker uden kontor b", "Nær 8660 b"]
+    assert "Langt væk 9000" not in expected and "Nær uden kontor" not in expected
+
+    pages, seen = [], []
+    for page in range(1, 30):
+        result = await find(engine, postcode="8000", radius_km="50", sort="distance", per_page=str(per_page), page=str(page))
+        assert (result.total, result.covering_total) == (len(expected), 8)
+        assert len(result.hits) == len(result.sources)
+        if not result.hits:
+            break
+        pages.append(result)
+        seen.extend(names(result))
+
+    assert seen == expected
+    assert len(pages) == -(-len(expected) // per_page)
+    hits = [hit for p in pages for hit in p.hits]
+    assert [hit["covers_place"] for hit in hits] == [True] * 8 + [False] * (len(expected) - 8)
+    distances = [hit["distance_km"] for hit in hits]
+    assert distances[:3] == [0.0, 0.0, 0.0] and distances[6:8] == [None, None]
+    assert distances[8:] == sorted(distances[8:])
+    assert pages[0].facets["type"] == {"privat": len(expected)}
+    assert "office_postcode" not in pages[0].facets
+
+
+async def test_sorting_by_distance_without_a_radius_orders_the_covering_providers_only(engine):
+    await _near_aarhus()
+    await index_all(engine)
+
+    result = await find(engine, postcode="8000", sort="distance", per_page="20")
+
+    assert names(result) == _expected_by_distance(None)
+    assert (result.total, result.covering_total) == (8, None)
+
+
+async def test_a_radius_takes_exactly_the_offices_whose_postcode_centre_is_within_it(engine):
+    """8000 → 8660 Skanderborg is 24.7 km between postcode centres: in at 25 km, out at 24 km."""
+    await make_provider(name="Skanderborg", municipalities=[746], postcode="8660")
+    await make_provider(name="Ingen kontor", municipalities=[746], offices=[])
+    await index_all(engine)
+
+    assert names(await find(engine, postcode="8000", radius_km="25")) == ["Skanderborg"]
+    assert names(await find(engine, postcode="8000", radius_km="24")) == []
+    assert names(await find(engine, postcode="8000", radius_km="1")) == []
+
+
 async def test_sorting_by_name_orders_alphabetically(engine):
     for name in ("Charlie Job", "Alfa Job", "Bravo Job"):
         await make_provider(name=name)
@@ -326,8 +415,8 @@ async def test_each_hit_comes_with_its_json_as_meilisearch_sent_it(engine):
         for hit, source in zip(result.hits, result.sources):
             sent = msgspec.json.decode(source)
             assert (sent["id"], sent["name"]) == (hit["id"], hit["name"])
-            geo = sent.get("_geo")
-            assert hit["location"] == ({"lat": geo["lat"], "lon": geo["lng"]} if geo else None)
+            assert hit["office_postcode"] == sent["office_postcode"] is not None
+            assert hit["location"] == geo.location(sent["office_postcode"]) is not None
 
 
 async def test_a_bad_query_still_raises_search_unavailable_with_meilisearchs_message(engine):

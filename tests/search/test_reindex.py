@@ -88,6 +88,14 @@ async def test_the_index_is_rebuilt_when_it_is_missing_unfilled_empty_or_of_an_o
     assert await sync.rebuild_reason(engine) == "empty"
     engine.apply([old_shape], [])
     assert await sync.rebuild_reason(engine) == "older document shape"
+    # … and as the release before this one did: packed, but located by Meilisearch's `_geo` and
+    # without `office_postcode` (search.geo).
+    await sync.rebuild(engine)
+    geo_shape = {k: v for k, v in indexed_documents(engine)[provider["id"]].items() if k != "office_postcode"}
+    assert DETAIL in geo_shape
+    engine.apply([geo_shape], [])
+    assert "office_postcode" not in indexed_documents(engine)[provider["id"]]
+    assert await sync.rebuild_reason(engine) == "older document shape"
 
     await sync.rebuild(engine)
     assert await sync.rebuild_reason(engine) is None
