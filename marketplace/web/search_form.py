@@ -14,7 +14,7 @@ from marketplace.reference.catalog import CAPACITIES, Label
 from marketplace.web.fragments import Constant, MarkupStore
 from marketplace.web.i18n import LABELS_IN, TEXTS_IN, format_number, format_percentage, translate
 from search.documents import DETAIL, unpack
-from search.queries import SORTS
+from search.queries import MAX_RADIUS_KM, SORTS
 
 RADII = (5, 10, 25, 50, 100)
 
@@ -46,13 +46,28 @@ def municipality_groups() -> Constant:
     return Constant((region, tuple(items)) for region, items in sorted(groups.items()))
 
 
+@lru_cache(maxsize=128)
+def radius_options(lang: str, extra_km: int | None) -> Constant:
+    """The distance choices, with `extra_km` among them when the address asks for a distance the
+    list does not offer (a shared link with `radius_km=30`): the form then shows the distance the
+    results were found within, and searching again keeps it."""
+    kms = sorted({*RADII, extra_km}) if extra_km else RADII
+    return Constant([("", translate("search.radius_any", lang))]
+                    + [(str(km), translate("search.radius_km", lang, km=km)) for km in kms])
+
+
+def _offered_radius(typed: str) -> int | None:
+    """A valid distance from the address that the list does not offer, else None."""
+    km = int(typed) if typed.isascii() and typed.isdigit() else None
+    return km if km and km <= MAX_RADIUS_KM and km not in RADII else None
+
+
 @lru_cache(maxsize=4)
 def fixed_options(lang: str) -> dict[str, Constant]:
     """The search form's option lists that depend on the language only (worked out once per language)."""
     t = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
     return {
         "municipality_any_options": Constant([("", t("search.municipality_any"))]),
-        "radius_options": Constant([("", t("search.radius_any"))] + [(str(km), t("search.radius_km", km=km)) for km in RADII]),
         "target_group_options": Constant([("", t("search.target_group_any"))]
                                          + [(slug, item.text(lang)) for slug, item in TARGET_GROUPS.items()]),
         "sort_options": Constant((s, t(f"sort.{s}")) for s in SORTS),
@@ -90,6 +105,7 @@ def search_form_context(
         "municipality_choice": values["municipality"] if values["municipality"].isdigit()
         and int(values["municipality"]) in municipalities() else "",
         **fixed_options(lang),
+        "radius_options": radius_options(lang, _offered_radius(values["radius_km"])),
         "service_facets": _facet(SERVICES, facets.get("services"), lang),
         "language_facets": _facet(LANGUAGES, facets.get("languages"), lang),
         "type_facets": _facet(PROVIDER_TYPES, facets.get("type"), lang),

@@ -80,6 +80,22 @@ async def test_the_search_page_tells_how_many_cover_the_place_and_how_many_are_n
     assert text.index("Dækker Aarhus") < text.index("Nær Silkeborg")
 
 
+async def test_a_distance_the_form_does_not_offer_is_shown_as_chosen_and_kept(client, engine):
+    """A shared link may ask for any distance from 1 to 300 km; the form must show it, or searching
+    again would quietly drop to "only covering providers"."""
+    await make_provider(name="Nær Silkeborg", municipalities=[740], postcode="8600")  # 44.7 km
+    await index_all(engine)
+
+    offered = await client.get("/", params={"postcode": "8000", "radius_km": "50"})
+    unusual = await client.get("/", params={"postcode": "8000", "radius_km": "45"})
+
+    assert form_values(offered.text)["radius_km"] == ["50"]
+    assert form_values(unusual.text)["radius_km"] == ["45"]
+    assert "Nær Silkeborg" in visible_text(unusual.text)
+    assert "Også aktører inden for 45 km" in visible_text(unusual.text)
+    assert "inden for 45 km" not in visible_text(offered.text)
+
+
 async def test_the_search_page_keeps_a_valid_search_in_the_form(client, engine):
     await make_provider(name="Mentorhuset")
     await index_all(engine)
