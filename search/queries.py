@@ -332,26 +332,24 @@ class _Group:
     count: int
 
 
-def _groups(part: int, answer: dict[str, Any], ranks: Mapping[str, int]) -> list[_Group]:
-    """A part's hits grouped by distance, nearest first, from its counts per office postcode;
-    cut at its `totalHits` (Meilisearch pages over at most `maxTotalHits` hits, however many match)."""
-    counts: dict[str, int] = answer.get("facetDistribution", {}).pop(geo.FIELD, None) or {}
-    by_rank: dict[int, list[str]] = {}
-    for code in counts:
-        rank = ranks.get(code)
-        if rank is not None:
-            by_rank.setdefault(rank, []).append(code)
+def _groups(part: int, counts: Mapping[str, int], total: int, ranks: Mapping[str, int],
+            need: int) -> list[_Group]:
+    """The first groups of a part's hits, nearest first, from its counts per office postcode, until
+    they hold `need` hits; cut at `total` (its `totalHits`: Meilisearch pages over at most
+    `maxTotalHits` hits, however many match). The group without a known office comes last."""
+    placed = sorted((ranks[code], code) for code in counts if code in ranks)
     out: list[_Group] = []
-    left = answer["totalHits"]
-    for rank in sorted(by_rank):
-        if left <= 0:
-            return out
-        codes = tuple(sorted(by_rank[rank]))
-        n = min(left, sum(counts[c] for c in codes))
+    held, i = 0, 0
+    while i < len(placed) and held < min(need, total):
+        j = i
+        while j < len(placed) and placed[j][0] == placed[i][0]:
+            j += 1
+        codes = tuple(code for _, code in placed[i:j])
+        n = min(total - held, sum(counts[c] for c in codes))
         out.append(_Group(part, codes, n))
-        left -= n
-    if left > 0:
-        out.append(_Group(part, None, left))
+        held, i = held + n, j
+    if i == len(placed) and held < min(need, total):
+        out.append(_Group(part, None, total - held))
     return out
 
 
@@ -368,15 +366,21 @@ def _search_by_distance(engine: SearchEngine, p: SearchParams, covering: dict[st
     counting = [{**q, "page": 1, "hitsPerPage": 0, "facets": [*FACETS, geo.FIELD]} for q in parts]
     answers = engine.multi_search(counting)
     ranks = geo.ranks(p.place.lat, p.place.lon)
-    groups = [g for i, answer in enumerate(answers) for g in _groups(i, answer, ranks)]
     first, end = (p.page - 1) * p.per_page, p.page * p.per_page
     slices: list[tuple[_Group, int, int]] = []  # (group, offset in it, how many)
-    at = 0
-    for group in groups:
-        lo, hi = max(first, at), min(end, at + group.count)
-        if lo < hi:
-            slices.append((group, lo - at, hi - lo))
-        at += group.count
+    groups: dict[int, list[_Group]] = {}  # per part: its groups up to the end of this page
+    base = 0  # where the part starts in the whole list (covering, then nearby)
+    for part, answer in enumerate(answers):
+        counts = answer.get("facetDistribution", {}).pop(geo.FIELD, None) or {}
+        total = answer["totalHits"]
+        lo, hi = max(first - base, 0), min(end - base, total)  # this page's hits of this part
+        at = 0
+        for group in groups.setdefault(part, _groups(part, counts, total, ranks, hi) if lo < hi else []):
+            a, b = max(lo, at), min(hi, at + group.count)
+            if a < b:
+                slices.append((group, a - at, b - a))
+            at += group.count
+        base += total
     queries: list[dict[str, Any]] = []
     wanted: list[list[tuple[_Group, int]]] = []  # per query: the groups its hits belong to, in order
     whole: dict[int, list[_Group]] = {}
@@ -384,12 +388,12 @@ def _search_by_distance(engine: SearchEngine, p: SearchParams, covering: dict[st
         if group.codes is not None and offset == 0 and n == group.count:
             whole.setdefault(group.part, []).append(group)  # fetched together below
             continue
-        queries.append(_slice(parts[group.part], group, ranks, groups, offset, n))
+        queries.append(_slice(parts[group.part], group, groups[group.part], offset, n))
         wanted.append([(group, n)])
     for part, together in whole.items():
         codes = tuple(c for g in together for c in g.codes or ())
         both = _Group(part, codes, sum(g.count for g in together))
-        queries.append(_slice(parts[part], both, ranks, groups, 0, both.count))
+        queries.append(_slice(parts[part], both, groups[part], 0, both.count))
         wanted.append([(g, g.count) for g in together])
     fetched: dict[_Group, list[msgspec.Raw]] = {}
     if queries:
@@ -413,12 +417,12 @@ class _PostcodeOnly(msgspec.Struct):
     office_postcode: str | None = None
 
 
-def _slice(query: dict[str, Any], group: _Group, ranks: Mapping[str, int], groups: list[_Group],
-           offset: int, limit: int) -> dict[str, Any]:
+def _slice(query: dict[str, Any], group: _Group, groups: list[_Group], offset: int, limit: int) -> dict[str, Any]:
+    """The query for `limit` hits of a group from `offset` (`groups`: all of its part's groups)."""
     if group.codes is not None:
         where = f'{geo.FIELD} = "{group.codes[0]}"' if len(group.codes) == 1 else _any_of(geo.FIELD, group.codes)
     else:  # the part's hits without a known office: none of the postcodes its other groups hold
-        placed = tuple(c for g in groups if g.part == group.part and g.codes for c in g.codes)
+        placed = tuple(c for g in groups if g.codes for c in g.codes)
         where = f"NOT {_any_of(geo.FIELD, placed)}" if placed else ""
     return {**query, "filter": [*query["filter"], *([where] if where else [])], "offset": offset, "limit": limit}
 
