@@ -16,6 +16,8 @@ import math
 from functools import lru_cache
 from typing import Any, Iterable
 
+import msgspec
+
 from marketplace.reference import postcodes
 
 FIELD = "office_postcode"
@@ -47,8 +49,16 @@ def location(code: str | None) -> dict[str, float] | None:
 
 def distance_km(lat: float, lon: float, code: str | None) -> float | None:
     """Kilometres (one decimal) from a point to an office postcode's centre; None without one."""
-    pc = postcodes().get(code) if code else None
-    return round(haversine_km(lat, lon, pc.lat, pc.lon), 1) if pc else None
+    point = location(code)
+    return round(haversine_km(lat, lon, point["lat"], point["lon"]), 1) if point else None
+
+
+_Located = msgspec.defstruct("_Located", [(FIELD, str | None, None)])
+
+
+def postcode_of(hit: bytes) -> str | None:
+    """A hit's office postcode, read from its JSON without decoding the rest."""
+    return getattr(msgspec.json.decode(hit, type=_Located), FIELD)
 
 
 @lru_cache(maxsize=512)

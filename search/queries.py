@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import msgspec
 
@@ -295,7 +295,13 @@ def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = N
             hits.append(_finish(msgspec.json.decode(raw), covers, p, packed))
 
     if p.sort == "distance" and p.place is not None:
-        return _search_by_distance(engine, p, covering, nearby, take, hits, sources)
+        pieces, counted = _by_distance(engine, p, covering, nearby)
+        for raw_hits, covers in pieces:
+            take(raw_hits, covers)
+        totals = [answer["totalHits"] for answer in counted]
+        return SearchResult(hits, sum(totals), p.page, p.per_page,
+                            _sum_facets(*(answer.get("facetDistribution") for answer in counted)),
+                            covering_total=totals[0] if nearby is not None else None, sources=sources)
     covering.update(page=p.page, hitsPerPage=p.per_page, facets=FACETS)
     if nearby is None:
         (res,) = engine.multi_search([covering], raw_hits=True)
@@ -335,12 +341,12 @@ class _Group:
 def _groups(part: int, counts: Mapping[str, int], total: int, ranks: Mapping[str, int],
             need: int) -> list[_Group]:
     """The first groups of a part's hits, nearest first, from its counts per office postcode, until
-    they hold `need` hits; cut at `total` (its `totalHits`: Meilisearch pages over at most
-    `maxTotalHits` hits, however many match). The group without a known office comes last."""
+    they hold `need` (≤ `total`) hits; cut at `total` (its `totalHits`: Meilisearch pages over at
+    most `maxTotalHits` hits, however many match). The group without a known office comes last."""
     placed = sorted((ranks[code], code) for code in counts if code in ranks)
     out: list[_Group] = []
     held, i = 0, 0
-    while i < len(placed) and held < min(need, total):
+    while i < len(placed) and held < need:
         j = i
         while j < len(placed) and placed[j][0] == placed[i][0]:
             j += 1
@@ -348,19 +354,19 @@ def _groups(part: int, counts: Mapping[str, int], total: int, ranks: Mapping[str
         n = min(total - held, sum(counts[c] for c in codes))
         out.append(_Group(part, codes, n))
         held, i = held + n, j
-    if i == len(placed) and held < min(need, total):
+    if i == len(placed) and held < need:
         out.append(_Group(part, None, total - held))
     return out
 
 
-def _search_by_distance(engine: SearchEngine, p: SearchParams, covering: dict[str, Any],
-                        nearby: dict[str, Any] | None, take: Callable[[list[msgspec.Raw], bool], None],
-                        hits: list[dict[str, Any]],
-                        sources: list[bytes]) -> SearchResult:
+def _by_distance(engine: SearchEngine, p: SearchParams, covering: dict[str, Any], nearby: dict[str, Any] | None
+                 ) -> tuple[list[tuple[list[msgspec.Raw], bool]], list[dict[str, Any]]]:
     """Nearest office first: count each part's hits per office postcode (one multi-search, which
     also brings the facets), order the postcodes by distance, then fetch only the slice of the
     groups this page covers (a second multi-search: a query per group cut at the page's edges and
-    one for the whole groups between them). Providers without a known office come last in their part."""
+    one for the whole groups between them). Providers without a known office come last in their part.
+    Returns the page's hits in order, as (hits, from the covering part) pieces, and the counting
+    answers (`totalHits` and facets per part)."""
     assert p.place is not None
     parts = [covering] if nearby is None else [covering, nearby]
     counting = [{**q, "page": 1, "hitsPerPage": 0, "facets": [*FACETS, geo.FIELD]} for q in parts]
@@ -403,18 +409,8 @@ def _search_by_distance(engine: SearchEngine, p: SearchParams, covering: dict[st
                 continue
             group_of = {c: g for g, _ in owners for c in g.codes or ()}
             for raw in answer["hits"]:  # in score order: split by group, keeping that order within each
-                code = msgspec.json.decode(raw, type=_PostcodeOnly).office_postcode
-                fetched.setdefault(group_of[code], []).append(raw)
-    for group, _, n in slices:
-        take(fetched.get(group, [])[:n], group.part == 0)
-    facets = _sum_facets(*(a.get("facetDistribution") for a in answers))
-    totals = [a["totalHits"] for a in answers]
-    return SearchResult(hits, sum(totals), p.page, p.per_page, facets,
-                        covering_total=totals[0] if nearby is not None else None, sources=sources)
-
-
-class _PostcodeOnly(msgspec.Struct):
-    office_postcode: str | None = None
+                fetched.setdefault(group_of[geo.postcode_of(raw)], []).append(raw)
+    return [(fetched.get(group, [])[:n], group.part == 0) for group, _, n in slices], answers
 
 
 def _slice(query: dict[str, Any], group: _Group, groups: list[_Group], offset: int, limit: int) -> dict[str, Any]:
