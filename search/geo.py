@@ -78,7 +78,6 @@ def ranks(lat: float, lon: float) -> dict[str, int]:
     return {code: i for i, (_, codes) in enumerate(rings(lat, lon)) for code in codes}
 
 
-@lru_cache(maxsize=2048)
 def within(lat: float, lon: float, km: int) -> tuple[str, ...]:
     """The postcodes whose centre lies within `km` kilometres of a point (as Meilisearch's
     `_geoRadius` would: distance ≤ radius)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Mapping
 
 import msgspec
@@ -253,10 +254,16 @@ def build_queries(
     covering = _query(p, filters + [f"municipalities = {p.place.municipality}"], fields)
     if p.radius_km is None:
         return covering, None
-    inside = geo.within(p.place.lat, p.place.lon, p.radius_km)
-    nearby = _query(p, filters + [_any_of(geo.FIELD, inside) if inside else f'{geo.FIELD} = ""',  # "": none
+    nearby = _query(p, filters + [_radius_filter(p.place.lat, p.place.lon, p.radius_km),
                                    f"NOT municipalities = {p.place.municipality}"], fields)
     return covering, nearby
+
+
+@lru_cache(maxsize=2048)
+def _radius_filter(lat: float, lon: float, km: int) -> str:
+    """Office within `km` of a point: up to all ~1,100 postcodes, so made once per place and radius."""
+    inside = geo.within(lat, lon, km)
+    return _any_of(geo.FIELD, inside) if inside else f'{geo.FIELD} = ""'  # no postcode is ""
 
 
 # -- running -----------------------------------------------------------------------------------------
