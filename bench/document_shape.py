@@ -13,6 +13,7 @@ indexes are asked the same bodies, alternating, on one kept-alive connection. Th
 """
 from __future__ import annotations
 
+import asyncio
 import argparse
 import json
 import random
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         # gets the same bodies with its own uid, asking for the nested fields instead of `detail`.
         cases: list[tuple[str, dict[str, list[bytes]]]] = []
         for name, params in MIX:
-            bodies, _ = meili_requests(engines["packed"], params)
+            bodies, _ = asyncio.run(meili_requests(engines["packed"], params))
             per_shape = {"packed": bodies, "nested": []}
             for body in bodies:
                 request = json.loads(body)

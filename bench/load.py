@@ -140,8 +140,8 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
     """`only`: a subset of CASES' keys (default: every case)."""
     from bench import data, mix
 
-    queries = mix.build(env.engine())
-    popular = mix.build(env.engine(), [mix.POPULAR])[0]
+    queries = asyncio.run(mix.build(env.engine()))
+    popular = asyncio.run(mix.build(env.engine(), [mix.POPULAR]))[0]
     slugs = asyncio.run(data.public_slugs(200))
     base = env.start_portal(workers=2)
     meili_h = env.meili_headers  # no gzip, as the portal's client: Meilisearch's compression costs it ≈ 5× per answer

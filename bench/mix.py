@@ -49,7 +49,8 @@ class Query:
     page_bodies: list[bytes]  # … and for the page `/` (only a card's fields: search_form.CARD_FIELDS)
 
 
-def meili_requests(engine: Any, params: dict[str, Any], retrieve: list[str] | None = None) -> tuple[list[bytes], int]:
+async def meili_requests(engine: Any, params: dict[str, Any], retrieve: list[str] | None = None
+                         ) -> tuple[list[bytes], int]:
     """Run the portal's own search code against `engine`, recording each multi-search body exactly
     as the meilisearch client serialises it (`{"queries": [...], "federation": null}`). `retrieve`
     as the caller passes it: None for the API, search_form.CARD_FIELDS for the page."""
@@ -59,26 +60,29 @@ def meili_requests(engine: Any, params: dict[str, Any], retrieve: list[str] | No
     bodies: list[bytes] = []
 
     class Recorder(SearchEngine):
-        def multi_search(self, queries: list[dict[str, Any]], raw_hits: bool = False) -> list[dict[str, Any]]:
+        async def multi_search(self, queries: list[dict[str, Any]], raw_hits: bool = False) -> list[dict[str, Any]]:
             sent = copy.deepcopy(queries)
             for q in sent:
                 q.setdefault("indexUid", self.index_uid)
             bodies.append(json.dumps({"queries": sent, "federation": None}).encode())
-            return super().multi_search(queries, raw_hits)
+            return await super().multi_search(queries, raw_hits)
 
     recorder = Recorder(engine.url, engine.client.config.api_key, engine.index_uid)
-    result = search(recorder, parse_search_params({k: v if isinstance(v, list) else [v] for k, v in params.items()}),
-                    retrieve)
+    try:
+        result = await search(recorder, parse_search_params(
+            {k: v if isinstance(v, list) else [v] for k, v in params.items()}), retrieve)
+    finally:
+        await recorder.aclose()
     return bodies, result.total
 
 
-def build(engine: Any, mix: list[tuple[str, dict[str, Any]]] = MIX) -> list[Query]:
+async def build(engine: Any, mix: list[tuple[str, dict[str, Any]]] = MIX) -> list[Query]:
     from marketplace.web.search_form import CARD_FIELDS
 
     out = []
     for name, params in mix:
-        bodies, total = meili_requests(engine, params)
-        page_bodies, _ = meili_requests(engine, params, CARD_FIELDS)
+        bodies, total = await meili_requests(engine, params)
+        page_bodies, _ = await meili_requests(engine, params, CARD_FIELDS)
         qs = urlencode(params, doseq=True)
         out.append(Query(name, params, f"?{qs}" if qs else "", bodies, total, page_bodies))
     return out

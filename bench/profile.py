@@ -5,22 +5,22 @@ between client and app: ASGI calls straight into `create_app()`), the same query
     python -m bench.profile --quick    # 1,000 providers (smoke)
 
 1. Decomposition (no profiler, interleaved rounds): for `/` and `/api/providers`, the mean time per
-   request in the handler as a whole, inside `search.queries.search` (run in a worker thread),
+   request in the handler as a whole, inside `search.queries.search` (on the event loop),
    inside the Meilisearch client (`SearchEngine.multi_search`), rendering the Jinja template /
    converting hits to msgspec structs, and — as the floor — raw Meilisearch answering the same
    bodies on a kept-alive connection. The app is built as served (popular-search cache on); every
    request asks for a fresh answer (`Cache-Control: no-cache`), so each page is searched, rendered
    and gzipped once; the gzip of the mix's pages is also timed alone. The functions are wrapped in
    this process only; the app code is not changed.
-2. cProfile of the same requests: the event-loop thread and every `queries.search` call in its
-   worker thread, merged; the top 15 by own time, own time per package, and our functions by
-   cumulative time. The full profile is saved to bench/out/profile.pstats.
+2. cProfile of the same requests (all on the event loop's thread): the top 15 by own time, own
+   time per package, and our functions by cumulative time. The full profile is saved to bench/out/profile.pstats.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import cProfile
+import inspect
 import pstats
 import random
 import sys
@@ -77,6 +77,17 @@ class Spans:
         self.current: dict[str, float] = defaultdict(float)
 
     def wrap(self, name: str, fn: Any) -> Any:
+        """`fn` timed as `name` (a coroutine function from the call until it returns; one request
+        at a time, so nothing else runs on the loop meanwhile)."""
+        if inspect.iscoroutinefunction(fn):
+            async def awrapper(*a: Any, **kw: Any) -> Any:
+                t0 = time.perf_counter()
+                try:
+                    return await fn(*a, **kw)
+                finally:
+                    self.current[name] += time.perf_counter() - t0
+            return awrapper
+
         def wrapper(*a: Any, **kw: Any) -> Any:
             t0 = time.perf_counter()
             try:
@@ -178,7 +189,7 @@ async def _run(env: BenchEnv, rounds: int, profile_rounds: int) -> str:
     from search.client import SearchEngine
 
     engine = env.engine()
-    queries = mix.build(engine)
+    queries = await mix.build(engine)
     # As served: the popular-search cache on (anonymous pages are rendered, gzipped once and stored
     # through it); every request asks for a fresh answer, so each one is searched and rendered.
     app = create_app(search_engine=engine, run_outbox_worker=False, search_cache=True)
@@ -244,7 +255,7 @@ async def _run(env: BenchEnv, rounds: int, profile_rounds: int) -> str:
                          f"{total - search - conv:.2f}", f"{total - raw_mean:.2f} ({total / raw_mean:.1f}×)"])
         decomposition = md_table(
             ["in-process request", "p50 ms", "mean ms", "raw Meili (keep-alive) mean", "client − raw",
-             "search() − client (hit post-processing)", "render / convert", "rest (framework, thread hop, "
+             "search() − client (hit post-processing)", "render / convert", "rest (framework, "
              "params, form context, JSON/gzip)", "portal's own = mean − raw"], rows)
         gzip_cost = await _gzip_ms(app, queries)
         decomposition += (f"\n\ngzip of the page costs {gzip_cost:.2f} ms (in `rest`: the whole page gzipped once, "
@@ -254,20 +265,7 @@ async def _run(env: BenchEnv, rounds: int, profile_rounds: int) -> str:
                           f"marketplace.web.fragments); `page, nothing reused` renders them all every time.")
 
         # -- cProfile ------------------------------------------------------------------------------
-        thread_profiles: list[cProfile.Profile] = []
-        inner = originals[0]
-
-        def profiled_search(*a: Any, **kw: Any) -> Any:
-            prof = cProfile.Profile()
-            prof.enable()
-            try:
-                return inner(*a, **kw)
-            finally:
-                prof.disable()
-                thread_profiles.append(prof)
-
-        queries_mod.search = profiled_search
-        SearchEngine.multi_search, controllers.search_out, jinja2.Template.render = originals[1:]  # type: ignore
+        queries_mod.search, SearchEngine.multi_search, controllers.search_out, jinja2.Template.render = originals  # type: ignore
         main_prof = cProfile.Profile()
         n = 0
         main_prof.enable()
@@ -278,8 +276,6 @@ async def _run(env: BenchEnv, rounds: int, profile_rounds: int) -> str:
                 n += 2
         main_prof.disable()
         stats = pstats.Stats(main_prof)
-        for p in thread_profiles:
-            stats.add(p)
         OUT.mkdir(exist_ok=True)
         stats.dump_stats(OUT / "profile.pstats")
         top, pkgs, ours = profile_table(stats, n)
@@ -292,8 +288,7 @@ async def _run(env: BenchEnv, rounds: int, profile_rounds: int) -> str:
     body = (
         f"**Decomposition** (mean ms per request, in-process ASGI, no HTTP server; raw = Meilisearch on a kept-alive "
         f"connection for the same bodies):\n\n{decomposition}\n\n"
-        f"**cProfile** ({n} requests: each query of the mix as page and as API; event-loop thread + the search "
-        f"worker threads merged; cProfile inflates Python-heavy code, so read shares, not absolute ms). "
+        f"**cProfile** ({n} requests: each query of the mix as page and as API, all on the event loop; cProfile inflates Python-heavy code, so read shares, not absolute ms). "
         f"Top 15 by own time (blocking waits left out; they are in the package table):\n\n{top}\n\nOwn time by package:\n\n{pkgs}\n\nOur functions by cumulative time:\n\n{ours}\n\n"
         f"{provider}"
     )

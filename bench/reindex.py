@@ -61,7 +61,10 @@ class Searcher(threading.Thread):
         self.latencies: list[float] = []
         self.errors: list[str] = []
 
-    def run(self) -> None:
+    def run(self) -> None:  # an event loop of its own, beside the rebuild's
+        asyncio.run(self._search_until_stopped())
+
+    async def _search_until_stopped(self) -> None:
         from search.queries import search
 
         i = 0
@@ -70,7 +73,7 @@ class Searcher(threading.Thread):
             i += 1
             t0 = time.perf_counter()
             try:
-                result = search(self.engine, p)
+                result = await search(self.engine, p)
                 self.latencies.append(time.perf_counter() - t0)
                 self.answered += 1
                 if result.total == 0 and p.q == "" and not p.place:
@@ -79,7 +82,8 @@ class Searcher(threading.Thread):
                 self.failed += 1
                 if len(self.errors) < 5:
                     self.errors.append(f"{type(exc).__name__}: {exc}"[:200])
-            self.stop.wait(SEARCH_PAUSE_S)
+            await asyncio.sleep(SEARCH_PAUSE_S)  # the 20 ms between searches
+        await self.engine.aclose()
 
 
 async def timed_rebuild(env: BenchEnv) -> tuple[float, int, dict[str, float], Searcher]:

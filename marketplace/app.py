@@ -50,6 +50,7 @@ DKFDS_DIR = PROJECT_DIR / "node_modules" / "dkfds" / "dist"
 
 
 def _configure_jinja(engine: Jinja, assets: AssetManifest) -> None:
+    engine.engine.auto_reload = False  # templates change only with a deployment: no stat() of each file per render
     engine.engine.globals.update(JINJA_GLOBALS)
     engine.engine.globals.update(FORM_MARKUP)
     engine.engine.globals.update(FRAGMENTS)
@@ -105,6 +106,7 @@ def create_app(
                 await asyncio.wait(tasks, timeout=10)
                 for task in tasks:
                     task.cancel()
+            await engine.aclose()
             await close_database()
 
     return Litestar(

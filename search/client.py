@@ -1,30 +1,33 @@
-"""The only place that talks to Meilisearch. Synchronous (the client uses requests): callers on the
-event loop go through `litestar.concurrency.sync_to_thread`, or for citizen searches an executor of
-their own (marketplace.providers.services.SEARCH_THREADS).
+"""The only place that talks to Meilisearch.
+
+The hot query, `multi_search` (every citizen search), is a coroutine: it runs on the event loop over
+kept-alive connections (search.http, one pool per event loop) and decodes with msgspec. It does not
+go through the meilisearch client, which is blocking (`requests`, without a session: a new TCP
+connection per search) and would cost a worker thread per search.
+Everything else (writes, tasks, index management, health) is synchronous through the meilisearch
+client: callers on the event loop go through `litestar.concurrency.sync_to_thread`.
 
 Queries translate the client's errors (unreachable, API error, timeout) into `SearchUnavailable`.
-The hot query, `multi_search`, does not go through the meilisearch client: that client calls
-`requests.post` without a session (a new TCP connection per search) and sets `Content-Type` in one
-headers dict shared by every thread. It goes through a thread-safe urllib3 connection pool instead
-(kept-alive connections, one per concurrent search) and decodes with msgspec.
 Writes (`apply`, `swap`, index management) let them through, or raise `SearchTaskFailed` when a task
 does not succeed: their callers (the outbox worker, rebuild) retry and log, and never lose an event.
 """
 from __future__ import annotations
 
+import asyncio
+import weakref
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
 import meilisearch
 import msgspec
-import urllib3
 from meilisearch.errors import MeilisearchApiError, MeilisearchCommunicationError, MeilisearchTimeoutError
 
 from marketplace.errors import SearchUnavailable
+from search.http import ConnectionPool, HttpError
 from search.settings import INDEX_SETTINGS, PRIMARY_KEY
 
 TASK_TIMEOUT_MS = 120_000
-POOL_SIZE = 16  # kept-alive connections to Meilisearch per process (more are opened, not kept)
+POOL_SIZE = 16  # kept-alive connections to Meilisearch per event loop (more are opened, not kept)
 
 
 class SearchTaskFailed(Exception):
@@ -64,17 +67,13 @@ class SearchEngine:
         self.url = url
         self.index_uid = index_uid
         self.target_name = target_name
+        self.timeout = timeout
         self.client = meilisearch.Client(url, api_key or None, timeout=timeout)
         self._search_url = url.rstrip("/") + "/multi-search"
-        self._headers = {"Content-Type": "application/json", "User-Agent": "godkendte-aktoerer"}
+        self._headers = {"Content-Type": "application/json"}
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
-        # Retry only a failed connect (a kept-alive connection the server closed is detected and
-        # replaced by the pool before use); never a read, so a stalled Meilisearch costs one timeout.
-        self._pool = urllib3.PoolManager(
-            num_pools=2, maxsize=POOL_SIZE, timeout=urllib3.Timeout(total=timeout),
-            retries=urllib3.Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0),
-        )
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ConnectionPool] = weakref.WeakKeyDictionary()
 
     @property
     def target(self) -> str:
@@ -144,31 +143,47 @@ class SearchEngine:
         self.wait(self.client.swap_indexes([{"indexes": [a, b]}]).task_uid)
 
     # -- queries -----------------------------------------------------------------------------------
-    def multi_search(self, queries: list[dict[str, Any]], raw_hits: bool = False) -> list[dict[str, Any]]:
-        """Run several searches in one request (on a pooled, kept-alive connection). With `raw_hits`
-        each hit is left as the JSON Meilisearch sent (`msgspec.Raw`), for a caller that keys
-        something by it; a result then has only `hits`, `totalHits` and `facetDistribution`."""
+    def _pool(self) -> ConnectionPool:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = self._pools[loop] = ConnectionPool(self._search_url, self._headers, max_idle=POOL_SIZE)
+        return pool
+
+    async def multi_search(self, queries: list[dict[str, Any]], raw_hits: bool = False) -> list[dict[str, Any]]:
+        """Run several searches in one request (on a kept-alive connection). With `raw_hits` each
+        hit is left as the JSON Meilisearch sent (`msgspec.Raw`), for a caller that keys something
+        by it; a result then has only `hits`, `totalHits` and `facetDistribution`."""
         for q in queries:
             q.setdefault("indexUid", self.index_uid)
         body = msgspec.json.encode({"queries": queries, "federation": None})
         try:
-            response = self._pool.request("POST", self._search_url, body=body, headers=self._headers)
-        except urllib3.exceptions.HTTPError as exc:  # refused, reset, timed out (after the retry)
+            async with asyncio.timeout(self.timeout):
+                status, data = await self._pool().post(body)
+        except HttpError as exc:  # refused, reset (after one retry on a new connection), malformed
             raise SearchUnavailable(f"Meilisearch unreachable at {self.url}: {exc}") from exc
-        if raw_hits and response.status == 200:
+        except TimeoutError as exc:
+            raise SearchUnavailable(f"Meilisearch at {self.url} did not answer within {self.timeout} s") from exc
+        if raw_hits and status == 200:
             try:
-                return [msgspec.structs.asdict(r) for r in msgspec.json.decode(response.data, type=_RawHitsAnswer).results]
+                return [msgspec.structs.asdict(r) for r in msgspec.json.decode(data, type=_RawHitsAnswer).results]
             except msgspec.DecodeError as exc:  # a 200 without results of hits: not a multi-search answer
                 raise SearchUnavailable(f"unexpected multi-search answer: {exc}") from exc
         try:
-            answer = msgspec.json.decode(response.data)
+            answer = msgspec.json.decode(data)
         except msgspec.DecodeError:
             answer = None
-        if response.status != 200 or not isinstance(answer, dict) or "results" not in answer:
+        if status != 200 or not isinstance(answer, dict) or "results" not in answer:
             error = answer if isinstance(answer, dict) else {}
-            raise SearchUnavailable(f"{error.get('code', f'HTTP {response.status}')}: "
-                                    f"{error.get('message', response.data[:200].decode(errors='replace'))}")
+            raise SearchUnavailable(f"{error.get('code', f'HTTP {status}')}: "
+                                    f"{error.get('message', data[:200].decode(errors='replace'))}")
         return answer["results"]
+
+    async def aclose(self) -> None:
+        """Close this event loop's kept-alive search connections (at shutdown)."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            pool.close()
 
     def any_document(self, fields: list[str]) -> dict[str, Any] | None:
         """One document of the index with only `fields` (and those it has), or None if empty."""

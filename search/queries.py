@@ -2,7 +2,7 @@
 
 `parse_search_params` validates raw query parameters (the same names on `/` and `/api/providers`)
 and raises `InvalidInput` naming the parameter. `build_queries` turns valid parameters into
-Meilisearch multi-search queries; `search` runs them (blocking: call from a thread).
+Meilisearch multi-search queries; `search` runs them (a coroutine, on the event loop).
 
 Location: a postcode or a municipality becomes a point and a municipality. Without a radius only
 providers covering that municipality are found; with `radius_km`, covering providers come first and
@@ -286,9 +286,9 @@ def _sum_facets(*dists: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return out
 
 
-def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = None,
-           packed: bool = False) -> SearchResult:
-    """Run a search (blocking). Raises SearchUnavailable when Meilisearch cannot answer. The hits
+async def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = None,
+                 packed: bool = False) -> SearchResult:
+    """Run a search. Raises SearchUnavailable when Meilisearch cannot answer. The hits
     carry the fields in `retrieve` (default: all, RETRIEVE) plus location, distance and coverage;
     `packed` leaves `detail` as the index holds it (search.documents.unpack), for a caller that
     often needs none of it (the search page's cached cards)."""
@@ -302,7 +302,7 @@ def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = N
             hits.append(_finish(msgspec.json.decode(raw), covers, p, packed))
 
     if p.sort == "distance" and p.place is not None:
-        pieces, counted = _by_distance(engine, p, covering, nearby)
+        pieces, counted = await _by_distance(engine, p, covering, nearby)
         for raw_hits, covers in pieces:
             take(raw_hits, covers)
         totals = [answer["totalHits"] for answer in counted]
@@ -311,13 +311,13 @@ def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = N
                             covering_total=totals[0] if nearby is not None else None, sources=sources)
     covering.update(page=p.page, hitsPerPage=p.per_page, facets=FACETS)
     if nearby is None:
-        (res,) = engine.multi_search([covering], raw_hits=True)
+        (res,) = await engine.multi_search([covering], raw_hits=True)
         take(res["hits"], True)
         return SearchResult(hits, res["totalHits"], p.page, p.per_page, _sum_facets(res.get("facetDistribution")),
                             sources=sources)
     # Covering first, then nearby: page over the concatenation of the two result lists.
     first_nearby = {**nearby, "page": 1, "hitsPerPage": p.per_page, "facets": FACETS}
-    res_c, res_n = engine.multi_search([covering, first_nearby], raw_hits=True)
+    res_c, res_n = await engine.multi_search([covering, first_nearby], raw_hits=True)
     n_cover = res_c["totalHits"]
     take(res_c["hits"], True)
     offset = (p.page - 1) * p.per_page
@@ -327,7 +327,7 @@ def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = N
         if start == 0:
             more = res_n["hits"][:want]
         else:
-            (extra,) = engine.multi_search([{**nearby, "offset": start, "limit": want}], raw_hits=True)
+            (extra,) = await engine.multi_search([{**nearby, "offset": start, "limit": want}], raw_hits=True)
             more = extra["hits"]
         take(more, False)
     facets = _sum_facets(res_c.get("facetDistribution"), res_n.get("facetDistribution"))
@@ -366,7 +366,7 @@ def _groups(part: int, counts: Mapping[str, int], total: int, ranks: Mapping[str
     return out
 
 
-def _by_distance(engine: SearchEngine, p: SearchParams, covering: dict[str, Any], nearby: dict[str, Any] | None
+async def _by_distance(engine: SearchEngine, p: SearchParams, covering: dict[str, Any], nearby: dict[str, Any] | None
                  ) -> tuple[list[tuple[list[msgspec.Raw], bool]], list[dict[str, Any]]]:
     """Nearest office first: count each part's hits per office postcode (one multi-search, which
     also brings the facets), order the postcodes by distance, then fetch only the slice of the
@@ -377,7 +377,7 @@ def _by_distance(engine: SearchEngine, p: SearchParams, covering: dict[str, Any]
     assert p.place is not None
     parts = [covering] if nearby is None else [covering, nearby]
     counting = [{**q, "page": 1, "hitsPerPage": 0, "facets": [*FACETS, geo.FIELD]} for q in parts]
-    answers = engine.multi_search(counting)
+    answers = await engine.multi_search(counting)
     ranks = geo.ranks(p.place.lat, p.place.lon)
     first, end = (p.page - 1) * p.per_page, p.page * p.per_page
     slices: list[tuple[_Group, int, int]] = []  # (group, offset in it, how many)
@@ -410,7 +410,7 @@ def _by_distance(engine: SearchEngine, p: SearchParams, covering: dict[str, Any]
         wanted.append([(g, g.count) for g in together])
     fetched: dict[_Group, list[msgspec.Raw]] = {}
     if queries:
-        for answer, owners in zip(engine.multi_search(queries, raw_hits=True), wanted):
+        for answer, owners in zip(await engine.multi_search(queries, raw_hits=True), wanted):
             if len(owners) == 1:
                 fetched[owners[0][0]] = answer["hits"]
                 continue

@@ -168,10 +168,12 @@ def meili() -> Iterator[Meili]:
 
 
 @pytest.fixture
-def engine(meili: Meili) -> Iterator[SearchEngine]:
-    """A fresh, configured index (and outbox cursor) for this test; deleted afterwards."""
+async def engine(meili: Meili) -> AsyncIterator[SearchEngine]:
+    """A fresh, configured index (and outbox cursor) for this test; deleted afterwards, with the
+    search connections it kept open."""
     search_engine = new_engine(meili)
     yield search_engine
+    await search_engine.aclose()
     search_engine.delete_index(search_engine.index_uid)
 
 

@@ -4,8 +4,6 @@ Search reads the index; a provider's page and its API document read the database
 """
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -19,22 +17,17 @@ from marketplace.providers.freshness import is_stale
 from marketplace.providers.tables import Decision, ListingRevision, Provider
 from marketplace.reviews.tables import Review
 from search import queries, sync
-from search.client import POOL_SIZE, SearchEngine
+from search.client import SearchEngine
 from search.documents import ProviderSnapshot, is_public, provider_document
 from search.queries import SearchParams, SearchResult
-
-SEARCH_THREADS = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="search")  # one per kept connection
-
 
 async def search_providers(
     engine: SearchEngine, params: SearchParams, retrieve: list[str] | None = None, packed: bool = False
 ) -> SearchResult:
-    """Run a citizen search off the event loop; `retrieve` limits the hits' fields (default: all,
-    as the API shows them; the search page asks only for what a result card shows), `packed`
-    leaves their `detail` packed (search.queries.search). The search threads are a plain executor
-    of their own: per search it costs less than `sync_to_thread`'s general-purpose worker threads."""
-    return await asyncio.get_running_loop().run_in_executor(
-        SEARCH_THREADS, queries.search, engine, params, retrieve, packed)
+    """Run a citizen search; `retrieve` limits the hits' fields (default: all, as the API shows
+    them; the search page asks only for what a result card shows), `packed` leaves their `detail`
+    packed (search.queries.search)."""
+    return await queries.search(engine, params, retrieve, packed)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from .support import ALL_MET, make_user, revision_row, submit_revision
 
 async def search_names(engine, q: str = "") -> list[str]:
     params = parse_search_params({"q": [q]} if q else {})
-    result = await sync_to_thread(queries.search, engine, params)
+    result = await queries.search(engine, params)
     return [hit["name"] for hit in result.hits]
 
 

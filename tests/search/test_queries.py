@@ -421,5 +421,5 @@ async def test_each_hit_comes_with_its_json_as_meilisearch_sent_it(engine):
 
 async def test_a_bad_query_still_raises_search_unavailable_with_meilisearchs_message(engine):
     with pytest.raises(SearchUnavailable) as raised:
-        engine.multi_search([{"q": "", "filter": "no_such_attribute = 1"}], raw_hits=True)
+        await engine.multi_search([{"q": "", "filter": "no_such_attribute = 1"}], raw_hits=True)
     assert raised.value.detail.startswith("invalid_search_filter: ")

@@ -1,11 +1,14 @@
 """A full rebuild: a fresh index from the database, swapped in without downtime."""
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 from factories import database_documents, index_all, indexed_documents, make_provider
 
 from marketplace.providers.tables import Provider
 from search import outbox, queries, sync
-from search.queries import parse_search_params
+from search.queries import SearchResult, parse_search_params
 
 
 async def test_rebuild_fills_the_index_with_the_public_documents_from_the_database(engine):
@@ -31,15 +34,22 @@ async def test_the_live_index_answers_during_a_rebuild_and_stale_documents_are_g
     everything = parse_search_params({"sort": "name"})
     seen_during_rebuild: list[list[str]] = []
 
-    def search_live_index(done: int, total: int) -> None:
-        result = queries.search(engine, everything)
+    async def search_once() -> SearchResult:
+        try:
+            return await queries.search(engine, everything)
+        finally:
+            await engine.aclose()  # this loop's connections
+
+    def search_live_index(done: int, total: int) -> None:  # progress is called on the rebuild's loop: search from another
+        with ThreadPoolExecutor(1) as thread:
+            result = thread.submit(asyncio.run, search_once()).result()
         seen_during_rebuild.append([hit["name"] for hit in result.hits])
 
     await sync.rebuild(engine, progress=search_live_index)
 
     assert seen_during_rebuild, "progress was never reported"
     assert all(names == ["Bliver", "Forsvundet"] for names in seen_during_rebuild), seen_during_rebuild
-    after = queries.search(engine, everything)
+    after = await queries.search(engine, everything)
     assert [hit["name"] for hit in after.hits] == ["Bliver", "Ny"]
 
 
@@ -48,7 +58,7 @@ async def test_rebuild_keeps_the_index_settings(engine):
 
     await sync.rebuild(engine)
 
-    result = queries.search(engine, parse_search_params({"q": "mentorhusst", "sort": "name"}))
+    result = await queries.search(engine, parse_search_params({"q": "mentorhusst", "sort": "name"}))
     assert [hit["name"] for hit in result.hits] == ["Mentorhuset"]
     assert result.facets["type"] == {"privat": 1}
 
