@@ -267,9 +267,12 @@ def _radius_filter(lat: float, lon: float, km: int) -> str:
 
 
 # -- running -----------------------------------------------------------------------------------------
-def _finish(hit: dict[str, Any], covering: bool, p: SearchParams, packed: bool) -> dict[str, Any]:
-    if not packed:
-        unpack(hit)
+# A light hit (search(light=True)): only what identifies it and places it; the rest stays in its source.
+_LIGHT = msgspec.json.Decoder(msgspec.defstruct("_LightHit", [("id", int), (geo.FIELD, str | None, None)]))
+
+
+def _finish(hit: dict[str, Any], covering: bool, p: SearchParams) -> dict[str, Any]:
+    unpack(hit)
     code = hit.get(geo.FIELD)
     hit["location"] = geo.location(code)
     hit["distance_km"] = geo.distance_km(p.place.lat, p.place.lon, code) if p.place else None
@@ -287,11 +290,12 @@ def _sum_facets(*dists: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
 
 
 async def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | None = None,
-                 packed: bool = False) -> SearchResult:
+                 light: bool = False) -> SearchResult:
     """Run a search. Raises SearchUnavailable when Meilisearch cannot answer. The hits
-    carry the fields in `retrieve` (default: all, RETRIEVE) plus location, distance and coverage;
-    `packed` leaves `detail` as the index holds it (search.documents.unpack), for a caller that
-    often needs none of it (the search page's cached cards)."""
+    carry the fields in `retrieve` (default: all, RETRIEVE) plus location, distance and coverage.
+    `light` hits carry only `id` and the office postcode plus location, distance and coverage: the
+    rest stays in `sources`, as Meilisearch sent it (packed), for a caller that mostly needs none
+    of it (the search page: a card rendered before is found by its source)."""
     covering, nearby = build_queries(p, retrieve)
     hits: list[dict[str, Any]] = []
     sources: list[bytes] = []
@@ -299,7 +303,8 @@ async def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | No
     def take(raw_hits: list[msgspec.Raw], covers: bool) -> None:
         for raw in raw_hits:
             sources.append(bytes(raw))
-            hits.append(_finish(msgspec.json.decode(raw), covers, p, packed))
+            hit = msgspec.structs.asdict(_LIGHT.decode(raw)) if light else msgspec.json.decode(raw)
+            hits.append(_finish(hit, covers, p))
 
     if p.sort == "distance" and p.place is not None:
         pieces, counted = await _by_distance(engine, p, covering, nearby)

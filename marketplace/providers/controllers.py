@@ -196,7 +196,7 @@ class ProviderPageController(Controller):
         try:
             params = parse_search_params(raw)
             context["params"] = params
-            context["result"] = await services.search_providers(search_engine, params, CARD_FIELDS, packed=True)
+            context["result"] = await services.search_providers(search_engine, params, CARD_FIELDS, light=True)
         except InvalidInput as exc:
             context["errors"] = [exc]
         except SearchUnavailable:

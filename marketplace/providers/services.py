@@ -22,12 +22,12 @@ from search.documents import ProviderSnapshot, is_public, provider_document
 from search.queries import SearchParams, SearchResult
 
 async def search_providers(
-    engine: SearchEngine, params: SearchParams, retrieve: list[str] | None = None, packed: bool = False
+    engine: SearchEngine, params: SearchParams, retrieve: list[str] | None = None, light: bool = False
 ) -> SearchResult:
     """Run a citizen search; `retrieve` limits the hits' fields (default: all, as the API shows
-    them; the search page asks only for what a result card shows), `packed` leaves their `detail`
-    packed (search.queries.search)."""
-    return await queries.search(engine, params, retrieve, packed)
+    them; the search page asks only for what a result card shows), `light` leaves them in
+    `sources` but for the id and the place (search.queries.search)."""
+    return await queries.search(engine, params, retrieve, light)
 
 
 @dataclass

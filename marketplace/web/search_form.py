@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any, Callable, Hashable, Mapping
 from urllib.parse import urlencode
 
+import msgspec
 from markupsafe import Markup
 
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, municipalities
@@ -238,14 +239,15 @@ class CardCache(MarkupStore):
 
     def slots(self, hits: list[Mapping[str, Any]], sources: list[bytes], lang: str, target_group: str | None,
               ticked: frozenset[str] = frozenset()) -> list[CardSlot]:
-        """`sources`: each hit's JSON as Meilisearch sent it (SearchResult.sources). That, with
-        what the search adds to the hit (coverage, distance), is the card's key."""
+        """`hits` as search.queries.search returns them, light or whole; `sources`: each hit's JSON
+        as Meilisearch sent it (SearchResult.sources). That, with what the search adds to the hit
+        (coverage, distance), is the card's key; a card not rendered before is made from both."""
         out = []
         for doc, source in zip(hits, sources, strict=True):
             checked = str(doc.get("id")) in ticked
             key = (lang, target_group, checked, doc.get("covers_place"), doc.get("distance_km"), source)
             html = self.get(key)
-            view = card_view(doc, lang, target_group) if html is None else None
+            view = card_view({**msgspec.json.decode(source), **doc}, lang, target_group) if html is None else None
             out.append(CardSlot(key, html, view, checked))
         return out
 
