@@ -27,7 +27,6 @@ Set MARKETPLACE_SEARCH_CACHE=0 to turn the cache off (the benchmarks measure the
 from __future__ import annotations
 
 import asyncio
-import gzip
 import logging
 import os
 import time
@@ -35,6 +34,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
+from marketplace.web.compression import gzip_bytes
 from search import outbox
 
 log = logging.getLogger("marketplace.search")
@@ -43,7 +43,6 @@ MAX_ENTRIES = 512
 CHECK_SECONDS = 0.25
 MAX_AGE_SECONDS = 300.0
 MAX_QUERY_BYTES = 400  # longer query strings are answered but not stored
-GZIP_LEVEL = 3  # as the app's compression: every anonymous answer, fresh ones included, is gzipped here once
 STATE_KEY = "search_cache"  # where create_app keeps the app's cache (app.state)
 
 CacheKey = tuple[str, bytes]  # (language, raw query string)
@@ -134,7 +133,7 @@ class SearchCache:
         """The cacheable form of a rendered answer; kept only when the generation is what it was
         when the search started (`ticket`)."""
         body = html.encode("utf-8")
-        entry = CachedAnswer(body, gzip.compress(body, GZIP_LEVEL, mtime=0), ticket or (-1, -1),
+        entry = CachedAnswer(body, gzip_bytes(body), ticket or (-1, -1),
                              self.clock() + self.max_age_seconds)
         if ticket is not None and ticket == self.known_generation() and len(key[1]) <= MAX_QUERY_BYTES:
             self._entries.pop(key, None)
