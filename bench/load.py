@@ -19,7 +19,8 @@ Cases:
                   uncounted warm-up that fills the workers' page caches (marketplace/providers/page_cache.py)
 
 Errors = non-2xx responses (counted by the Lua script) + socket errors (connect, read, write,
-timeout). Needs `wrk` (Debian package): `apt-get install -y wrk`, or pass --install-wrk.
+timeout). CPU per request: what the portal's processes and Meilisearch spent during each counted run
+(/proc), divided by the requests answered; it shows where the shared cores went. Needs `wrk` (Debian package): `apt-get install -y wrk`, or pass --install-wrk.
 """
 from __future__ import annotations
 
@@ -131,6 +132,36 @@ def wrk(wrk_bin: str, url: str, specs: list, tmp: Path, *, threads: int, connect
     raise RuntimeError(f"wrk gave no result (exit {out.returncode}): {out.stdout[-500:]} {out.stderr[-500:]}")
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every process below it (the uvicorn supervisor and its workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, ()))
+    return out
+
+
 CASES = {"mix": "search mix", "popular": "popular search (same request)", "provider": "provider page"}
 WARM_UP = {"provider page"}  # cases whose pages are cached per worker: a warm-up run precedes them
 
@@ -144,6 +175,18 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
     popular = asyncio.run(mix.build(env.engine(), [mix.POPULAR]))[0]
     slugs = asyncio.run(data.public_slugs(200))
     base = env.start_portal(workers=2)
+    portal_pids = process_tree(env.portals[-1].pid)
+    meili_pid = env.meili.process.pid
+
+    def counted(url: str, specs: list) -> dict:
+        """One counted wrk run, with the CPU the portal's processes and Meilisearch spent on it."""
+        before = sum(map(cpu_seconds, portal_pids)), cpu_seconds(meili_pid)
+        r = wrk(wrk_bin, url, specs, env.tmp, threads=threads, connections=connections, seconds=seconds)
+        n = max(r["requests"], 1)
+        r["portal_cpu_ms"] = (sum(map(cpu_seconds, portal_pids)) - before[0]) / n * 1000
+        r["meili_cpu_ms"] = (cpu_seconds(meili_pid) - before[1]) / n * 1000
+        return r
+
     meili_h = env.meili_headers  # no gzip, as the portal's client: Meilisearch's compression costs it ≈ 5× per answer
     cases = {
         "search mix": {  # raw: the page's bodies (a card's fields); raw api: the API's (every field)
@@ -179,8 +222,7 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
             for rep in range(repeats):
                 for target, (url, specs) in targets.items():
                     say(f"    wrk {case} / {target} ({rep + 1}/{repeats}): -t{threads} -c{connections} -d{seconds}s")
-                    results.setdefault((case, target), []).append(
-                        wrk(wrk_bin, url, specs, env.tmp, threads=threads, connections=connections, seconds=seconds))
+                    results.setdefault((case, target), []).append(counted(url, specs))
     finally:
         env.stop_portal(base)
 
@@ -195,9 +237,10 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
                      ratio, f"{mean(runs, 'p50') / 1000:.1f}", f"{mean(runs, 'p90') / 1000:.1f}",
                      f"{mean(runs, 'p99') / 1000:.1f}", sum(r["errors"] for r in runs),
                      f"{mean(runs, 'bytes') / max(mean(runs, 'requests'), 1) / 1024:.1f}",
-                     sum(r.get("misses", 0) for r in runs)])
+                     sum(r.get("misses", 0) for r in runs),
+                     f"{mean(runs, 'portal_cpu_ms'):.2f} / {mean(runs, 'meili_cpu_ms'):.2f}"])
     table = md_table(["case", "target", "req/s per run", "req/s mean", "÷ raw", "p50 ms", "p90 ms", "p99 ms",
-                      "errors", "KB/resp", "X-Cache MISS"], rows)
+                      "errors", "KB/resp", "X-Cache MISS", "CPU ms/req: portal / Meilisearch"], rows)
 
     def ratio(case: str, target: str) -> float:
         raw = "raw api" if target == "api" else "raw"
@@ -211,7 +254,10 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
         f"i.e. the workers' page caches are filled); "
         f"portal `uvicorn marketplace.asgi:app --workers 2 --no-access-log`; wrk, portal and Meilisearch share "
         f"the machine's {os.cpu_count()} cores; requests to the portal send `Accept-Encoding: gzip, deflate`, "
-        f"those to raw Meilisearch none (as the portal's own client)"
+        f"those to raw Meilisearch none (as the portal's own client); CPU ms/req: user + system CPU time of the "
+        f"portal's processes (uvicorn and its workers, with their outbox workers) and of Meilisearch during the run, "
+        f"from /proc, per request answered. With the cores saturated, page ÷ raw is about "
+        f"(Meilisearch + wrk per raw request) ÷ (Meilisearch + portal + wrk per page)"
     )
     if only and set(only) != set(CASES):  # a partial run: only the provider page has an absolute target
         verdict = common
