@@ -4,8 +4,8 @@ Why not the meilisearch client or a general HTTP library: the meilisearch client
 (`requests`), so every search cost a hop to a worker thread and back, and `requests`/urllib3 spend
 about 0.4 ms of CPU per request on their own (headers dicts, `http.client`, the thread hop); aiohttp
 spent 0.5 ms. Writing the request and parsing the answer with `httptools` (the C parser uvicorn
-serves the portal with) costs about 0.06 ms, on the event loop itself (bench/RESULTS.md, "HTTP
-client"). So this module does only what that one request needs:
+serves the portal with) costs about 0.06 ms, on the event loop itself (bench/RESULTS.md, "Reading
+of the runs from 07:47 to 08:34"). So this module does only what that one request needs:
 
 - `POST` of a JSON body to a fixed URL (`http` or `https`, with a path prefix if the server sits
   behind one), with fixed headers;

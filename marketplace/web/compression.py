@@ -2,7 +2,8 @@
 
 Every search page the portal renders is gzipped once, whole (search.result_cache). zlib at level 3
 spent 0.15–0.4 ms on a 58 KB search page, up to a tenth of the portal's whole CPU time per search;
-ISA-L at its level 2 spends about 0.05 ms and its output is 2 % larger (bench/RESULTS.md, "gzip").
+ISA-L at its level 2 spends about 0.05 ms and its output is 2 % larger (bench/RESULTS.md: "gzip of
+the page" in the profile sections).
 The output is ordinary gzip: any browser reads it. (A provider page is gzipped once per change and
 kept, marketplace.providers.page_cache, so zlib's smaller output at level 6 wins there; other
 responses go through Litestar's compression middleware, which always uses the standard library.)
