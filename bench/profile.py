@@ -158,7 +158,7 @@ def profile_table(stats: pstats.Stats, requests: int) -> tuple[str, str, str]:
     return top, pkgs, our
 
 
-async def _gzip_ms(app: Any, queries: list[Any], repeat: int = 20) -> str:
+async def _gzip_costs(app: Any, queries: list[Any], repeat: int = 20) -> str:
     """gzip of the mix's search pages as the page does it (once per answer, marketplace.web.compression:
     ISA-L) and with zlib at level 3 (what it did before): mean ms per page and mean compressed size."""
     import gzip as gzip_mod
@@ -266,7 +266,7 @@ async def _run(env: BenchEnv, rounds: int, profile_rounds: int) -> str:
             ["in-process request", "p50 ms", "mean ms", "raw Meili (keep-alive) mean", "client − raw",
              "search() − client (hit post-processing)", "render / convert", "rest (framework, "
              "params, form context, JSON/gzip)", "portal's own = mean − raw"], rows)
-        decomposition += (f"\n\n{await _gzip_ms(app, queries)}; "
+        decomposition += (f"\n\n{await _gzip_costs(app, queries)}; "
                           f"{len(samples['page'])} requests per target. `page` reuses result cards and form "
                           f"fields rendered for an earlier request (marketplace.web.search_form.CardCache, "
                           f"marketplace.web.fragments); `page, nothing reused` renders them all every time.")
