@@ -21,13 +21,21 @@ def answer(body: bytes, *extra: str) -> bytes:
 
 
 class ScriptedServer:
-    """Reads HTTP/1.1 requests with a Content-Length body; `handler` writes (or withholds) the answer."""
+    """Reads HTTP/1.1 requests with a Content-Length body; `handler` writes (or withholds) the answer.
+    On leaving, handlers still holding a connection (see `never`) are cancelled."""
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.connections = 0
         self.requests: list[tuple[int, bytes]] = []  # (connection no, body)
         self.server: asyncio.Server | None = None
+        self._arrived = asyncio.Condition()
+        self._handlers: set[asyncio.Task] = set()
+
+    async def received(self, count: int) -> None:
+        """Return once `count` requests have reached the server."""
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: len(self.requests) >= count)
 
     async def __aenter__(self) -> "ScriptedServer":
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -35,6 +43,8 @@ class ScriptedServer:
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.server is not None
+        for task in self._handlers:
+            task.cancel()
         self.server.close()
         await self.server.wait_closed()
 
@@ -47,6 +57,9 @@ class ScriptedServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         conn, n = self.connections, 0
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -55,7 +68,9 @@ class ScriptedServer:
                 length = next(int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:"))
                 body = await reader.readexactly(length)
                 n += 1
-                self.requests.append((conn, body))
+                async with self._arrived:
+                    self.requests.append((conn, body))
+                    self._arrived.notify_all()
                 if not await self.handler(conn, n, body, writer):
                     break
                 await writer.drain()
@@ -63,6 +78,12 @@ class ScriptedServer:
             pass
         finally:
             writer.close()
+            self._handlers.discard(task)
+
+
+async def never() -> None:
+    """A Meilisearch that never answers: wait for nothing (the server cancels it on leaving)."""
+    await asyncio.Event().wait()
 
 
 async def echo(conn: int, n: int, body: bytes, writer: asyncio.StreamWriter) -> bool:
@@ -92,8 +113,7 @@ async def test_concurrent_requests_get_a_connection_each_and_only_max_idle_are_k
         pool = ConnectionPool(server.url, {}, max_idle=2)
         pending = [asyncio.ensure_future(pool.post(b"%d" % i)) for i in range(4)]
         async with asyncio.timeout(5):
-            while len(server.requests) < 4:  # every request has reached the server on its own connection
-                await asyncio.sleep(0)
+            await server.received(4)  # every request has reached the server on its own connection
         release.set()
         answers = await asyncio.gather(*pending)
         again = await asyncio.gather(*(pool.post(b"x") for _ in range(2)))
@@ -175,7 +195,7 @@ async def test_a_request_cancelled_while_waiting_leaves_no_connection_to_be_reus
     async def hold_first(conn: int, n: int, body: bytes, writer: asyncio.StreamWriter) -> bool:
         if body == b"slow":
             held.set()
-            await asyncio.sleep(3600)  # never answers; the test cancels the request, then stops the server
+            await never()  # the test cancels the request
         writer.write(answer(body))
         return True
 
@@ -188,16 +208,13 @@ async def test_a_request_cancelled_while_waiting_leaves_no_connection_to_be_reus
             await slow
         assert await pool.post(b"next") == (200, b"next")
         pool.close()
-        for task in asyncio.all_tasks():  # the server's handler still holding the first connection
-            if task.get_coro().__qualname__.startswith("ScriptedServer._serve"):  # type: ignore[union-attr]
-                task.cancel()
 
     assert [conn for conn, _ in server.requests] == [1, 2]  # the late answer could not be read as the next one's
 
 
 async def test_a_silent_meilisearch_becomes_search_unavailable_after_the_timeout():
     async def silent(conn: int, n: int, body: bytes, writer: asyncio.StreamWriter) -> bool:
-        await asyncio.sleep(3600)
+        await never()
         return False
 
     async with ScriptedServer(silent) as server:
@@ -206,9 +223,6 @@ async def test_a_silent_meilisearch_becomes_search_unavailable_after_the_timeout
             await engine.multi_search([{"q": ""}])
         assert "did not answer within 1 s" in raised.value.detail
         await engine.aclose()
-        for task in asyncio.all_tasks():
-            if task.get_coro().__qualname__.startswith("ScriptedServer._serve"):  # type: ignore[union-attr]
-                task.cancel()
 
 
 async def test_nothing_listening_becomes_search_unavailable():
