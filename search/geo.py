@@ -49,7 +49,11 @@ def location(code: str | None) -> dict[str, float] | None:
 
 def distance_km(lat: float, lon: float, code: str | None) -> float | None:
     """Kilometres (one decimal) from a point to an office postcode's centre; None without one."""
-    point = location(code)
+    return distance_to(lat, lon, location(code))
+
+
+def distance_to(lat: float, lon: float, point: dict[str, float] | None) -> float | None:
+    """Kilometres (one decimal) from a point to a `location`; None without one."""
     return round(haversine_km(lat, lon, point["lat"], point["lon"]), 1) if point else None
 
 

@@ -273,9 +273,8 @@ _LIGHT = msgspec.json.Decoder(msgspec.defstruct("_LightHit", [("id", int), (geo.
 
 def _finish(hit: dict[str, Any], covering: bool, p: SearchParams) -> dict[str, Any]:
     unpack(hit)
-    code = hit.get(geo.FIELD)
-    hit["location"] = geo.location(code)
-    hit["distance_km"] = geo.distance_km(p.place.lat, p.place.lon, code) if p.place else None
+    point = hit["location"] = geo.location(hit.get(geo.FIELD))
+    hit["distance_km"] = geo.distance_to(p.place.lat, p.place.lon, point) if p.place else None
     hit["covers_place"] = covering if p.place else None
     return hit
 
