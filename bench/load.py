@@ -20,7 +20,8 @@ Cases:
 
 Errors = non-2xx responses (counted by the Lua script) + socket errors (connect, read, write,
 timeout). CPU per request: what the portal's processes and Meilisearch spent during each counted run
-(/proc), divided by the requests answered; it shows where the shared cores went. Needs `wrk` (Debian package): `apt-get install -y wrk`, or pass --install-wrk.
+(/proc), divided by the requests answered; it shows where the shared cores went.
+Needs `wrk` (Debian package): `apt-get install -y wrk`, or pass --install-wrk.
 """
 from __future__ import annotations
 
@@ -135,25 +136,26 @@ def wrk(wrk_bin: str, url: str, specs: list, tmp: Path, *, threads: int, connect
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/{pid}/stat after the command name (state, ppid, …); None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used so far (Linux /proc); 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0  # utime, stime
 
 
 def process_tree(root: int) -> list[int]:
     """`root` and every process below it (the uvicorn supervisor and its workers)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
     out, todo = [], [root]
     while todo:
         pid = todo.pop()
