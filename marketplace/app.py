@@ -23,7 +23,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.plugins.jinja import JinjaTemplateEngine as Jinja
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -38,6 +37,7 @@ from marketplace.web.errors import EXCEPTION_HANDLERS
 from marketplace.web.form_markup import JINJA_GLOBALS as FORM_MARKUP
 from marketplace.web.fragments import JINJA_GLOBALS as FRAGMENTS
 from marketplace.web.i18n import JINJA_FILTERS, JINJA_GLOBALS
+from marketplace.web.templating import LocalizedTemplateEngine
 from marketplace.web.security import MAX_BODY_BYTES, secret_key, security_headers
 from search.client import SearchEngine
 from search.result_cache import STATE_KEY as SEARCH_CACHE_STATE, SearchCache, enabled_by_environment as search_cache_enabled
@@ -49,14 +49,9 @@ STATIC_DIR = PROJECT_DIR / "static"
 DKFDS_DIR = PROJECT_DIR / "node_modules" / "dkfds" / "dist"
 
 
-def _configure_jinja(engine: Jinja, assets: AssetManifest) -> None:
-    engine.engine.auto_reload = False  # templates change only with a deployment: no stat() of each file per render
-    engine.engine.globals.update(JINJA_GLOBALS)
-    engine.engine.globals.update(FORM_MARKUP)
-    engine.engine.globals.update(FRAGMENTS)
-    engine.engine.globals["asset"] = assets.url
-    engine.engine.filters.update(JINJA_FILTERS)
-    engine.engine.globals["signed_in"] = signed_in
+def _configure_jinja(engine: LocalizedTemplateEngine, assets: AssetManifest) -> None:
+    engine.update_globals({**JINJA_GLOBALS, **FORM_MARKUP, **FRAGMENTS, "asset": assets.url, "signed_in": signed_in})
+    engine.update_filters(JINJA_FILTERS)
 
 
 def create_app(
@@ -128,7 +123,7 @@ def create_app(
         csrf_config=csrf_config,
         guards=[area_guard],
         before_send=[security_headers(settings)],
-        template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=Jinja,
+        template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=LocalizedTemplateEngine,
                                        engine_callback=lambda jinja: _configure_jinja(jinja, assets)),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=MAX_BODY_BYTES,  # forms and API; the outcome upload sets its own larger limit
