@@ -423,3 +423,18 @@ async def test_a_bad_query_still_raises_search_unavailable_with_meilisearchs_mes
     with pytest.raises(SearchUnavailable) as raised:
         await engine.multi_search([{"q": "", "filter": "no_such_attribute = 1"}], raw_hits=True)
     assert raised.value.detail.startswith("invalid_search_filter: ")
+
+
+def test_a_light_hit_is_read_from_its_own_json_whatever_was_read_before():
+    """Light hits (the search page's) take id and office postcode from each hit's JSON, remembered
+    by that JSON: a listing whose office moved is another JSON, so it is read anew."""
+    from search.queries import _light_fields
+
+    before = b'{"id":7,"name":"Flytteren","office_postcode":"8000","detail":"{}"}'
+    after = b'{"id":7,"name":"Flytteren","office_postcode":"8200","detail":"{}"}'
+    assert _light_fields(before) == (7, "8000")
+    assert _light_fields(after) == (7, "8200")
+    hits = _light_fields.cache_info().hits
+    assert _light_fields(bytes(bytearray(before))) == (7, "8000")  # equal bytes: remembered
+    assert _light_fields.cache_info().hits == hits + 1
+    assert _light_fields(b'{"id":8}') == (8, None)  # no office
