@@ -23,7 +23,7 @@ from marketplace.providers import page_cache, services
 from marketplace.providers.schemas import PlaceOut, ProviderOut, SearchOut, provider_out
 from marketplace.web.errors import error_responses
 from marketplace.web.i18n import lang_of
-from marketplace.web.search_form import CARD_FIELDS, CARDS, search_form_context
+from marketplace.web.search_form import CARD_FIELDS, CARDS, FieldErrors, search_form_context
 from search.client import SearchEngine
 from search.result_cache import STATE_KEY as SEARCH_CACHE_STATE, CachedAnswer, SearchCache
 from search.queries import SORTS, SearchParams, SearchResult, parse_search_params
@@ -203,6 +203,7 @@ class ProviderPageController(Controller):
             context["unavailable"] = True
         result = context["result"]
         context.update(search_form_context(raw, result.facets if result else None, lang))
+        context["field_errors"] = FieldErrors({e.field: e.message(lang) for e in context["errors"]})
         ticked = frozenset(raw.get("ids") or ())  # ticked for comparison on the previous page
         context["cards"] = (CARDS.slots(result.hits, result.sources, lang, context["params"].target_group, ticked)
                             if result else [])

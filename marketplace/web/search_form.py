@@ -85,6 +85,34 @@ def page_links(raw: Mapping[str, list[str]]) -> Callable[[int], str]:
     return lambda n: f"{prefix}{n}"
 
 
+@dataclass(frozen=True, slots=True)
+class FormValues:
+    """What the visitor typed into the search form, as typed (`form.q` in the template)."""
+
+    q: str
+    postcode: str
+    municipality: str
+    radius_km: str
+    target_group: str
+    sort: str
+    service: tuple[str, ...]
+    language: tuple[str, ...]
+    type: tuple[str, ...]
+    region: tuple[str, ...]
+    capacity: tuple[str, ...]
+    remote: str
+    stars: str
+    fresh: str
+
+
+class FieldErrors(dict[str, str]):
+    """Field → error message; a field without one is None: `field_errors["q"]` in the template (a
+    subscript: no method call through Jinja for each of the form's fourteen fields)."""
+
+    def __missing__(self, field: str) -> None:
+        return None
+
+
 def search_form_context(
     raw: Mapping[str, list[str]], facets: Mapping[str, Mapping[str, int]] | None, lang: str
 ) -> dict[str, Any]:
@@ -100,7 +128,7 @@ def search_form_context(
     }
     region_counts = facets.get("regions") or {}
     return {
-        "form": values,
+        "form": FormValues(**values),
         "municipality_groups": municipality_groups(),
         # the <select> shows a code it knows; a name ("Aarhus") searches, but selects the empty choice
         "municipality_choice": values["municipality"] if values["municipality"].isdigit()
