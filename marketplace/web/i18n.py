@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from jinja2 import pass_context
+from jinja2.utils import url_quote
 from litestar import Request
 
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, SERVICES, TARGET_GROUPS, municipalities
@@ -50,6 +52,19 @@ LABELS_IN: dict[str, dict[str, dict[str, str]]] = {
            for name, items in (("type", PROVIDER_TYPES), ("target_group", TARGET_GROUPS), ("service", SERVICES))}
     for lang in LANGS
 }
+
+
+def return_to(request: Request) -> str:
+    """Jinja: this page's address (path and query) quoted for a `next=` parameter, where the
+    language switch in the page header comes back to."""
+    scope = request.scope
+    return _return_to(scope.get("root_path", "") + scope["path"], scope.get("query_string", b""))
+
+
+@lru_cache(maxsize=4096)
+def _return_to(path: str, query: bytes) -> str:
+    quoted = url_quote(path)  # as Jinja's urlencode filter: "/" kept, everything else quoted
+    return f"{quoted}%3F{url_quote(query)}" if query else quoted
 
 
 def _ctx_lang(ctx: Any) -> str:
@@ -122,7 +137,7 @@ def fmt_percent(ctx: Any, value: float | None) -> str:
 
 
 JINJA_GLOBALS = {
-    "t": t, "label": label, "TARGET_GROUPS": TARGET_GROUPS, "SERVICES": SERVICES, "PROVIDER_TYPES": PROVIDER_TYPES,
+    "t": t, "return_to": return_to, "label": label, "TARGET_GROUPS": TARGET_GROUPS, "SERVICES": SERVICES, "PROVIDER_TYPES": PROVIDER_TYPES,
     "LANGUAGES": LANGUAGES, "MUNICIPALITIES": municipalities, "TEXTS_IN": TEXTS_IN, "LABELS_IN": LABELS_IN,
 }
 JINJA_FILTERS = {"date": fmt_date, "number": fmt_number, "percent": fmt_percent}

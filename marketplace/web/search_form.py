@@ -32,9 +32,33 @@ def _all(raw: Mapping[str, list[str]], name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _facet(labels: Mapping[str, Label], counts: Mapping[str, int] | None, lang: str) -> tuple[tuple[str, str, int | None], ...]:
-    counts = counts or {}
-    return tuple((slug, item.text(lang), counts.get(slug, 0) if counts else None) for slug, item in labels.items())
+_FACETS: dict[str, Mapping[str, Label]] = {
+    "services": SERVICES, "languages": LANGUAGES, "type": PROVIDER_TYPES, "capacity": CAPACITIES,
+}
+
+
+def _facet(name: str, counts: Mapping[str, int] | None, lang: str) -> Constant:
+    """A filter's options (value, label, count or None) for the counts of the current result."""
+    labels = _FACETS[name]
+    return _facet_options(name, lang, tuple(counts.get(slug, 0) for slug in labels) if counts else None)
+
+
+@lru_cache(maxsize=2048)
+def _facet_options(name: str, lang: str, counts: tuple[int, ...] | None) -> Constant:
+    """Made once per language and set of counts, as a Constant: the field's reuse key
+    (marketplace.web.fragments) then costs one hash by identity, not a walk over every option."""
+    return Constant((slug, item.text(lang), counts[i] if counts is not None else None)
+                    for i, (slug, item) in enumerate(_FACETS[name].items()))
+
+
+@lru_cache(maxsize=2048)
+def _region_options(counts: tuple[int, ...] | None) -> Constant:
+    """The regions by name, with counts (as _facet_options)."""
+    return Constant((str(code), name, counts[i] if counts is not None else None)
+                    for i, (code, name) in enumerate(_REGIONS_BY_NAME))
+
+
+_REGIONS_BY_NAME = tuple(sorted(REGIONS.items(), key=lambda kv: kv[1]))
 
 
 @lru_cache(maxsize=1)
@@ -78,9 +102,14 @@ def fixed_options(lang: str) -> dict[str, Constant]:
 
 
 def page_links(raw: Mapping[str, list[str]]) -> Callable[[int], str]:
-    """`page_url(n)` for the pagination: this search's address with `page=n` (worked out once per
-    page instead of once per link)."""
-    kept = urlencode([(k, v) for k, values in raw.items() if k != "page" for v in values])
+    """`page_url(n)` for the pagination: this search's address with `page=n`."""
+    return _page_links(tuple((k, tuple(values)) for k, values in raw.items() if k != "page"))
+
+
+@lru_cache(maxsize=1024)
+def _page_links(kept_params: tuple[tuple[str, tuple[str, ...]], ...]) -> Callable[[int], str]:
+    """Worked out once per search, not once per link or per visit (quoting costs ~1 µs a value)."""
+    kept = urlencode([(k, v) for k, values in kept_params for v in values])
     prefix = f"/?{kept}&page=" if kept else "/?page="
     return lambda n: f"{prefix}{n}"
 
@@ -135,14 +164,12 @@ def search_form_context(
         and int(values["municipality"]) in municipalities() else "",
         **fixed_options(lang),
         "radius_options": radius_options(lang, _offered_radius(values["radius_km"])),
-        "service_facets": _facet(SERVICES, facets.get("services"), lang),
-        "language_facets": _facet(LANGUAGES, facets.get("languages"), lang),
-        "type_facets": _facet(PROVIDER_TYPES, facets.get("type"), lang),
-        "capacity_facets": _facet(CAPACITIES, facets.get("capacity"), lang),
-        "region_facets": tuple(
-            (str(code), name, region_counts.get(str(code), 0) if region_counts else None)
-            for code, name in sorted(REGIONS.items(), key=lambda kv: kv[1])
-        ),
+        "service_facets": _facet("services", facets.get("services"), lang),
+        "language_facets": _facet("languages", facets.get("languages"), lang),
+        "type_facets": _facet("type", facets.get("type"), lang),
+        "capacity_facets": _facet("capacity", facets.get("capacity"), lang),
+        "region_facets": _region_options(tuple(region_counts.get(str(code), 0) for code, _ in _REGIONS_BY_NAME)
+                                         if region_counts else None),
         "remote_facets": (("true", t("search.remote_yes"), (facets.get("remote") or {}).get("true")),),
         "page_url": page_links(raw),
         "has_filters": any(values[k] for k in ("service", "language", "type", "region", "capacity", "remote", "stars", "fresh")),

@@ -235,3 +235,21 @@ async def test_the_language_switch_renders_the_search_page_in_english_and_back(c
         client.cookies.delete("lang")
     danish = await client.get("/")
     assert '<html lang="da"' in danish.text and "Find en godkendt aktør" in danish.text
+
+
+async def test_the_language_switch_in_the_header_comes_back_to_the_same_search(client):
+    page = await client.get("/", params={"postcode": "8000", "radius_km": "25", "q": "æble & pære"})
+    link = re.search(r'<a href="(/sprog/en\?next=[^"]*)"', page.text)
+    assert link, "no language switch in the header"
+    href = html.unescape(link.group(1))
+    assert href == "/sprog/en?next=/%3Fpostcode%3D8000%26radius_km%3D25%26q%3D%25C3%25A6ble%2B%2526%2Bp%25C3%25A6re"
+    try:
+        switched = await client.get(href)
+        assert switched.status_code == 302
+        assert switched.headers["location"] == "/?postcode=8000&radius_km=25&q=%C3%A6ble+%26+p%C3%A6re"
+        again = await client.get(switched.headers["location"])
+        assert '<html lang="en"' in again.text and 'value="æble &amp; pære"' in again.text
+    finally:
+        client.cookies.delete("lang")
+    provider_link = re.search(r'<a href="(/sprog/en\?next=[^"]*)"', (await client.get("/metode")).text)
+    assert provider_link and html.unescape(provider_link.group(1)) == "/sprog/en?next=/metode"  # no query, no "?"
