@@ -22,7 +22,6 @@ import os
 import secrets
 from typing import TYPE_CHECKING, Awaitable, Callable
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 if TYPE_CHECKING:
@@ -61,19 +60,26 @@ def policy_for(path: str) -> str:
     return SCHEMA_UI_CSP if in_schema and not path.endswith((".json", ".yaml", ".yml")) else CSP
 
 
+_FIXED_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                  (b"x-frame-options", b"DENY"))
+_HSTS_HEADER = ((b"strict-transport-security", HSTS.encode()),)
+_CSP_HEADERS = {policy: (b"content-security-policy", policy.encode()) for policy in (CSP, SCHEMA_UI_CSP)}
+
+
 def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable[None]]:
-    """A `before_send` hook that adds the security headers to every HTTP response."""
+    """A `before_send` hook that sets the security headers on every HTTP response: ours replace
+    any a handler set under the same names. The headers are encoded once; the response's own are
+    looked at once (setting them one by one through Litestar's MutableScopeHeaders scanned them all
+    for each)."""
 
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)  # type: ignore[arg-type]
-        headers["Content-Security-Policy"] = policy_for(scope.get("path", ""))
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        headers["X-Frame-Options"] = "DENY"
-        if settings.secure_cookies or scope.get("scheme") == "https":
-            headers["Strict-Transport-Security"] = HSTS
+        ours = (_CSP_HEADERS[policy_for(scope.get("path", ""))], *_FIXED_HEADERS,
+                *(_HSTS_HEADER if settings.secure_cookies or scope.get("scheme") == "https" else ()))
+        names = {name for name, _ in ours}
+        kept = [(name, value) for name, value in message.get("headers") or () if name.lower() not in names]
+        message["headers"] = [*kept, *ours]  # type: ignore[typeddict-unknown-key]
 
     return add_headers
 

@@ -48,3 +48,25 @@ async def test_the_swagger_ui_alone_may_load_its_cdn_script(client) -> None:
     assert response.status_code == 200
     policy = response.headers["content-security-policy"]
     assert "https://cdn.jsdelivr.net" in policy and "frame-ancestors 'none'" in policy
+
+
+async def test_the_hook_sets_each_header_once_replacing_a_handlers_own_and_keeping_the_rest() -> None:
+    from marketplace.settings import get_settings
+    from marketplace.web.security import security_headers
+
+    add = security_headers(get_settings())
+    message = {"type": "http.response.start", "status": 200,
+               "headers": [(b"content-type", b"text/html"), (b"X-Frame-Options", b"SAMEORIGIN"), [b"x-cache", b"HIT"]]}
+    await add(message, {"type": "http", "path": "/", "scheme": "http"})
+    headers = [(bytes(k).lower(), bytes(v)) for k, v in message["headers"]]
+    names = [k for k, _ in headers]
+    assert dict(headers)[b"x-frame-options"] == b"DENY" and names.count(b"x-frame-options") == 1
+    assert dict(headers)[b"content-type"] == b"text/html" and dict(headers)[b"x-cache"] == b"HIT"
+    assert dict(headers)[b"content-security-policy"] == CSP.encode()
+    assert b"strict-transport-security" not in names
+    body = {"type": "http.response.body", "body": b"x"}
+    await add(body, {"type": "http", "path": "/", "scheme": "https"})
+    assert body == {"type": "http.response.body", "body": b"x"}  # only the start of a response
+    https = {"type": "http.response.start", "status": 200, "headers": []}
+    await add(https, {"type": "http", "path": "/", "scheme": "https"})
+    assert (b"strict-transport-security", b"max-age=31536000; includeSubDomains") in https["headers"]
