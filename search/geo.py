@@ -52,6 +52,13 @@ def distance_km(lat: float, lon: float, code: str | None) -> float | None:
     return distance_to(lat, lon, location(code))
 
 
+@lru_cache(maxsize=16384)
+def km_to_postcode(lat: float, lon: float, code: str | None) -> float | None:
+    """`distance_km`, remembered per searched point and postcode: every search from a place
+    measures its hits to the same few hundred office postcodes."""
+    return distance_km(lat, lon, code)
+
+
 def distance_to(lat: float, lon: float, point: dict[str, float] | None) -> float | None:
     """Kilometres (one decimal) from a point to a `location`; None without one."""
     return round(haversine_km(lat, lon, point["lat"], point["lon"]), 1) if point else None

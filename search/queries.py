@@ -282,8 +282,9 @@ def _light_fields(source: bytes) -> tuple[int, str | None]:
 
 def _finish(hit: dict[str, Any], covering: bool, p: SearchParams) -> dict[str, Any]:
     unpack(hit)
-    point = hit["location"] = geo.location(hit.get(geo.FIELD))
-    hit["distance_km"] = geo.distance_to(p.place.lat, p.place.lon, point) if p.place else None
+    code = hit.get(geo.FIELD)
+    hit["location"] = geo.location(code)
+    hit["distance_km"] = geo.km_to_postcode(p.place.lat, p.place.lon, code) if p.place else None
     hit["covers_place"] = covering if p.place else None
     return hit
 
@@ -294,8 +295,9 @@ def _sum_facets(*dists: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {f: {} for f in FACETS}
     for dist in dists:
         for facet, counts in (dist or {}).items():
+            summed = out.setdefault(facet, {})
             for value, n in counts.items():
-                out.setdefault(facet, {})[value] = out.setdefault(facet, {}).get(value, 0) + n
+                summed[value] = summed.get(value, 0) + n
     return out
 
 
