@@ -116,7 +116,8 @@ class _Environment(Environment):
         """A template's globals as a plain dict, not Jinja's ChainMap over the environment's: every
         `{% from … import … %}` compares the two templates' globals key by key (a ChainMap does
         that in Python, ~20 µs per import), and each name a template looks up goes through them.
-        The globals are all set when the app is made, before any template is loaded."""
+        The globals are set when the app is made; LocalizedTemplateEngine.update_globals reloads the
+        templates if that is ever done later."""
         return {**self.globals, **(d or {})}
 
 
@@ -155,8 +156,13 @@ class LocalizedTemplateEngine(JinjaTemplateEngine):
         self.update_globals({key: pass_context(template_callable)})
 
     def update_globals(self, values: Mapping[str, Any]) -> None:
+        """Set globals in every language. A template keeps the globals it was loaded with (a plain
+        dict, see _Environment), so templates loaded before are dropped and load again."""
         for env in self.engines.values():
             env.globals.update(values)
+            if env.cache is not None:
+                env.cache.clear()
+        self._templates.clear()
 
     def update_filters(self, values: Mapping[str, Any]) -> None:
         for env in self.engines.values():

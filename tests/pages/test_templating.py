@@ -119,3 +119,14 @@ def test_output_is_escaped_and_markup_is_written_as_it_is(engine):
     card = Markup("<li>card</li>")
     assert escape(card) is card  # no copy
     assert escape("<") == "&lt;" and type(escape("<")) is Markup
+
+
+def test_a_global_set_after_a_template_was_loaded_reaches_it():
+    engine = LocalizedTemplateEngine(directory=TEMPLATES)
+    engine.update_globals(JINJA_GLOBALS)
+    for env in engine.engines.values():
+        env.loader = DictLoader({"page.html": "{{ greeting or 'none' }}"})
+    assert engine.get_template("page.html").render(lang="en") == "none"
+    engine.update_globals({"greeting": "hello"})
+    assert engine.get_template("page.html").render(lang="en") == "hello"
+    assert engine.get_template("page.html").render(lang="da") == "hello"
