@@ -1,8 +1,8 @@
 """Templates compiled once per language: Danish and English each get their own Jinja environment.
 
 Every page is rendered by the environment of the visitor's language (`lang` in the page's context,
-else the request's: marketplace.web.i18n.lang_of). Two things follow from knowing the language
-when a template is compiled:
+else the request's: marketplace.web.i18n.lang_of). Knowing the language when a template is
+compiled, and writing its output ourselves, give three things:
 
 - **Fixed texts are constants.** `T["key"]`, `t("key")` and `asset("path")` with a literal
   argument and nothing else are looked up while the template is compiled (`FixedTexts`) and
@@ -81,10 +81,9 @@ def _fold(window: list[Token], texts: Mapping[str, str], constant: Mapping[str, 
     if first.type != "name" or first.value not in _OPEN or previous == "dot":
         return None
     opener = _OPEN[first.value]
-    shape = [("name", None), (opener, None), ("string", None), (_CLOSE[opener], None)]
-    for token, (kind, _) in zip(window, shape):
-        if token.type != kind:
-            return None
+    shape = ("name", opener, "string", _CLOSE[opener])
+    if any(token.type != kind for token, kind in zip(window, shape)):
+        return None
     if len(window) < len(shape):
         return _NEED_MORE
     key = window[2].value
