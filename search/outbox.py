@@ -26,7 +26,7 @@ from typing import AsyncIterator, Callable, Iterable
 
 from piccolo.query.functions.aggregate import Count, Max
 
-from marketplace.db import is_sqlite
+from marketplace.db import is_sqlite, read_rows
 from marketplace.piccolo_conf import DB
 from search.tables import OutboxCursor, OutboxEvent
 
@@ -61,9 +61,11 @@ async def enqueue(provider_ids: int | Iterable[int], reason: str) -> None:
 
 
 async def cursor_of(target: str) -> int:
-    """The last event id delivered to a target (0 when new)."""
-    row = await OutboxCursor.select(OutboxCursor.last_event_id).where(OutboxCursor.target == target).first()
-    return int(row["last_event_id"]) if row else 0
+    """The last event id delivered to a target (0 when new). A hot read (marketplace.db.read_rows):
+    every process's outbox worker and search cache look several times a second."""
+    rows = await read_rows(
+        OutboxCursor.select(OutboxCursor.last_event_id).where(OutboxCursor.target == target).limit(1))
+    return int(rows[0]["last_event_id"]) if rows else 0
 
 
 async def advance_cursor(target: str, event_id: int) -> None:
@@ -78,9 +80,9 @@ async def advance_cursor(target: str, event_id: int) -> None:
 
 
 async def pending(target: str, limit: int) -> list[dict]:
-    """Undelivered events for a target, oldest first."""
+    """Undelivered events for a target, oldest first (hot reads, as `cursor_of`: the worker's poll)."""
     after = await cursor_of(target)
-    return await (
+    return await read_rows(
         OutboxEvent.select(OutboxEvent.id, OutboxEvent.provider_id)
         .where(OutboxEvent.id > after)
         .order_by(OutboxEvent.id)
