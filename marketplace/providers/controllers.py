@@ -21,6 +21,7 @@ from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, 
 from marketplace.reference.catalog import CAPACITIES
 from marketplace.providers import page_cache, services
 from marketplace.providers.schemas import PlaceOut, ProviderOut, SearchOut, provider_out
+from marketplace.web.compression import SKIP_COMPRESSION, gzip_bytes
 from marketplace.web.errors import error_responses
 from marketplace.web.i18n import lang_of
 from marketplace.web.search_form import CARD_FIELDS, CARDS, FieldErrors, search_form_context
@@ -141,15 +142,22 @@ async def open_data_csv() -> Stream:
     )
 
 
-def _cached_page(request: Request, entry: CachedAnswer, state: str) -> Response:
-    """A search page from its cacheable form: gzipped once, so the compression middleware must
-    pass it through (as for Litestar's own response cache)."""
-    ScopeState.from_scope(request.scope).is_cached = True
-    headers = {"Vary": "Accept-Encoding, Cookie", "X-Cache": state}
+def _page(request: Request, body: bytes, gzipped: Callable[[], bytes], status: int = 200,
+          cache_state: str | None = None) -> Response:
+    """A search page as it goes out: gzipped here (once, whole) when the browser takes gzip, so
+    Litestar's compression middleware is not on this route at all (SKIP_COMPRESSION)."""
+    headers = {"Vary": "Accept-Encoding, Cookie"}
+    if cache_state:
+        headers["X-Cache"] = cache_state
     if "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"
-        return Response(entry.gzipped, media_type=MediaType.HTML, headers=headers)
-    return Response(entry.body, media_type=MediaType.HTML, headers=headers)
+        return Response(gzipped(), status_code=status, media_type=MediaType.HTML, headers=headers)
+    return Response(body, status_code=status, media_type=MediaType.HTML, headers=headers)
+
+
+def _cached_page(request: Request, entry: CachedAnswer, state: str) -> Response:
+    """A search page from its cacheable form (search.result_cache), gzipped when it was stored."""
+    return _page(request, entry.body, lambda: entry.gzipped, cache_state=state)
 
 
 class ProviderPageController(Controller):
@@ -159,7 +167,7 @@ class ProviderPageController(Controller):
 
     # A GET form and no form that posts: like the provider page, no CSRF middleware (it would mint
     # a token and set its cookie on every cookie-less visit, a large share of a cached answer's time).
-    @get("/", name="pages:search", opt={"exclude_from_csrf": True})
+    @get("/", name="pages:search", opt={"exclude_from_csrf": True, SKIP_COMPRESSION: True})
     async def search_page(self, request: Request, search_engine: NamedDependency[SearchEngine]) -> Template | Redirect | Response:
         """The search page: a GET form, so every search has a URL. A logged-in citizen opening a
         bare `/` is sent to the search for their profile's municipality and target group.
@@ -168,22 +176,24 @@ class ProviderPageController(Controller):
         the benchmarks measure the uncached page this way) is searched and rendered again, and its
         answer renews the stored one. Either way the page is gzipped once, as a whole."""
         cache: SearchCache | None = request.app.state.get(SEARCH_CACHE_STATE)
-        if cache is None or session_data(request):
-            return await self._search_page(request, search_engine)
+        if cache is not None and session_data(request):
+            cache = None  # a signed-in visitor's page is their own: never stored, never shared
         key = (lang_of(request), request.scope.get("query_string", b""))
-        ticket = await cache.generation()
+        ticket = await cache.generation() if cache is not None else None
         fresh = "no-cache" in request.headers.get("cache-control", "")
-        if not fresh and (entry := cache.get(key, ticket)) is not None:
+        if cache is not None and not fresh and (entry := cache.get(key, ticket)) is not None:
             return _cached_page(request, entry, "HIT")
         answer = await self._search_page(request, search_engine)
-        if not isinstance(answer, Template) or answer.status_code != 200:
+        if not isinstance(answer, Template):
             return answer
         html = request.app.template_engine.get_template(answer.template_name).render(  # type: ignore[union-attr]
             **answer.create_template_context(request))
         token = ScopeState.from_scope(request.scope).csrf_token
-        if isinstance(token, str) and token and token in html:  # holds this visitor's token: not shareable
-            return Response(html, media_type=MediaType.HTML)
-        return _cached_page(request, cache.put(key, ticket, html), "MISS")
+        shareable = not (isinstance(token, str) and token and token in html)  # not with this visitor's token
+        if cache is not None and answer.status_code == 200 and shareable:
+            return _cached_page(request, cache.put(key, ticket, html), "MISS")
+        body = html.encode("utf-8")
+        return _page(request, body, lambda: gzip_bytes(body), answer.status_code)
 
     async def _search_page(self, request: Request, search_engine: SearchEngine) -> Template | Redirect:
         raw = query_dict(request)

@@ -35,3 +35,22 @@ async def test_a_search_page_on_the_wire_is_that_gzip_of_its_html(engine):
 
     assert wire.headers["content-encoding"] == "gzip" and wire.headers["x-cache"] == "HIT"
     assert gzip.decompress(raw) == plain.content and b"Mentorhuset" in plain.content
+
+
+async def test_every_search_page_is_gzipped_once_by_the_page_itself(engine):
+    """Without the popular-search cache, and for a page with an error, the page gzips its own HTML
+    (the compression middleware is not on this route): the bytes are exactly gzip_bytes of it."""
+    await make_provider(name="Mentorhuset")
+    await index_all(engine)
+    app = create_app(search_engine=engine, run_outbox_worker=False, search_cache=False)
+    async with running(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t.local") as http:
+            for path, status in (("/?q=mentorhuset", 200), ("/?postcode=12", 400)):
+                plain = await http.get(path, headers={"Accept-Encoding": "identity"})
+                async with http.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as wire:
+                    raw = b"".join([chunk async for chunk in wire.aiter_raw()])
+
+                assert plain.status_code == wire.status_code == status
+                assert "content-encoding" not in plain.headers
+                assert wire.headers["content-encoding"] == "gzip" and "Accept-Encoding" in wire.headers["vary"]
+                assert raw == gzip_bytes(plain.content)
