@@ -67,20 +67,21 @@ def _return_to(path: str, query: bytes) -> str:
     return f"{quoted}%3F{url_quote(query)}" if query else quoted
 
 
-def _ctx_lang(ctx: Any) -> str:
+def context_lang(ctx: Any) -> str:
+    """The language of a template context: its `lang`, else its request's."""
     return ctx.get("lang") or lang_of(ctx.get("request"))
 
 
 @pass_context
 def t(ctx: Any, key: str, **values: Any) -> str:
     """Jinja: {{ t("search.title") }}."""
-    return translate(key, _ctx_lang(ctx), **values)
+    return translate(key, context_lang(ctx), **values)
 
 
 @pass_context
 def label(ctx: Any, item: Any) -> str:
     """Jinja: the Danish or English label of a reference item (Label)."""
-    return item.text(_ctx_lang(ctx)) if item is not None else ""
+    return item.text(context_lang(ctx)) if item is not None else ""
 
 
 @pass_context
@@ -90,7 +91,7 @@ def fmt_date(ctx: Any, value: date | datetime | str | None, fmt: str = "long") -
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return format_date(value, format=fmt, locale=LOCALES[_ctx_lang(ctx)])
+    return format_date(value, format=fmt, locale=LOCALES[context_lang(ctx)])
 
 
 # What Babel's da_DK and en_GB number formats come to: grouping "." / ",", decimal "," / ".",
@@ -125,7 +126,7 @@ def fmt_number(ctx: Any, value: float | int | None, digits: int = 0) -> str:
     """Jinja: 12.500 / 12,500."""
     if value is None:
         return ""
-    return format_number(value, _ctx_lang(ctx), digits)
+    return format_number(value, context_lang(ctx), digits)
 
 
 @pass_context
@@ -133,7 +134,7 @@ def fmt_percent(ctx: Any, value: float | None) -> str:
     """Jinja: 42 %."""
     if value is None:
         return ""
-    return format_percentage(value, _ctx_lang(ctx))
+    return format_percentage(value, context_lang(ctx))
 
 
 JINJA_GLOBALS = {

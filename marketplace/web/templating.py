@@ -34,7 +34,7 @@ from litestar.exceptions import TemplateNotFoundException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup, escape as markup_escape
 
-from marketplace.web.i18n import LANGS, TEXTS_IN, lang_of, translate
+from marketplace.web.i18n import LANGS, TEXTS_IN, context_lang, translate
 
 
 class FixedTexts(Extension):
@@ -135,8 +135,7 @@ class LocalizedTemplate:
         self.by_lang = by_lang
 
     def render(self, *args: Any, **context: Any) -> str:
-        lang = context.get("lang") or lang_of(context.get("request"))
-        return self.by_lang.get(lang, self.by_lang["da"]).render(*args, **context)
+        return self.by_lang.get(context_lang(context), self.by_lang["da"]).render(*args, **context)
 
 
 class LocalizedTemplateEngine(JinjaTemplateEngine):
@@ -178,5 +177,4 @@ class LocalizedTemplateEngine(JinjaTemplateEngine):
         return found
 
     def render_string(self, template_string: str, context: Mapping[str, Any]) -> str:
-        lang = context.get("lang") or lang_of(context.get("request"))
-        return self.engines.get(lang, self.engines["da"]).from_string(template_string).render(context)
+        return self.engines.get(context_lang(context), self.engines["da"]).from_string(template_string).render(context)
