@@ -21,7 +21,7 @@ from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, 
 from marketplace.reference.catalog import CAPACITIES
 from marketplace.providers import page_cache, services
 from marketplace.providers.schemas import PlaceOut, ProviderOut, SearchOut, provider_out
-from marketplace.web.compression import SKIP_COMPRESSION, gzip_bytes
+from marketplace.web.compression import SKIP_COMPRESSION, gzip_bytes, html_response
 from marketplace.web.errors import error_responses
 from marketplace.web.i18n import lang_of
 from marketplace.web.search_form import CARD_FIELDS, CARDS, FieldErrors, search_form_context
@@ -144,15 +144,9 @@ async def open_data_csv() -> Stream:
 
 def _page(request: Request, body: bytes, gzipped: Callable[[], bytes], status: int = 200,
           cache_state: str | None = None) -> Response:
-    """A search page as it goes out: gzipped here (once, whole) when the browser takes gzip, so
-    Litestar's compression middleware is not on this route at all (SKIP_COMPRESSION)."""
-    headers = {"Vary": "Accept-Encoding, Cookie"}
-    if cache_state:
-        headers["X-Cache"] = cache_state
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        return Response(gzipped(), status_code=status, media_type=MediaType.HTML, headers=headers)
-    return Response(body, status_code=status, media_type=MediaType.HTML, headers=headers)
+    """A search page as it goes out, gzipped here (the route is SKIP_COMPRESSION)."""
+    headers = {"Vary": "Accept-Encoding, Cookie", **({"X-Cache": cache_state} if cache_state else {})}
+    return html_response(request, body, gzipped, status_code=status, headers=headers)
 
 
 def _cached_page(request: Request, entry: CachedAnswer, state: str) -> Response:
@@ -176,13 +170,15 @@ class ProviderPageController(Controller):
         the benchmarks measure the uncached page this way) is searched and rendered again, and its
         answer renews the stored one. Either way the page is gzipped once, as a whole."""
         cache: SearchCache | None = request.app.state.get(SEARCH_CACHE_STATE)
-        if cache is not None and session_data(request):
+        if session_data(request):
             cache = None  # a signed-in visitor's page is their own: never stored, never shared
         key = (lang_of(request), request.scope.get("query_string", b""))
-        ticket = await cache.generation() if cache is not None else None
-        fresh = "no-cache" in request.headers.get("cache-control", "")
-        if cache is not None and not fresh and (entry := cache.get(key, ticket)) is not None:
-            return _cached_page(request, entry, "HIT")
+        ticket = None
+        if cache is not None:
+            ticket = await cache.generation()
+            fresh = "no-cache" in request.headers.get("cache-control", "")
+            if not fresh and (entry := cache.get(key, ticket)) is not None:
+                return _cached_page(request, entry, "HIT")
         answer = await self._search_page(request, search_engine)
         if not isinstance(answer, Template):
             return answer
@@ -223,7 +219,7 @@ class ProviderPageController(Controller):
 
     # GET only and no form that posts: the CSRF middleware (which would mint a token and set its
     # cookie on every cookie-less visit, ≈ a third of a cached page's time) has nothing to protect.
-    @get("/providers/{slug:str}", name="pages:provider", opt={"exclude_from_csrf": True})
+    @get("/providers/{slug:str}", name="pages:provider", opt={"exclude_from_csrf": True, SKIP_COMPRESSION: True})
     async def provider_page(
         self, request: Request, slug: FromPath[str], target_group: FromQuery[str | None] = None,
         age_band: FromQuery[str | None] = None,

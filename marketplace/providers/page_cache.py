@@ -44,6 +44,7 @@ from marketplace.accounts.sessions import session_data
 from marketplace.outcomes.services import latest_national
 from marketplace.piccolo_conf import DB
 from marketplace.providers.freshness import CONFIRM_EVERY_DAYS
+from marketplace.web.compression import gzip_bytes, html_response
 from marketplace.web.i18n import lang_of
 from search import outbox
 from search.tables import OutboxEvent
@@ -238,7 +239,6 @@ def for_app(app: Any) -> PageCache:
     return cache
 
 
-HTML = "text/html; charset=utf-8"
 Renderer = Callable[[Callable[[], Awaitable[Any]]], Awaitable[tuple[dict[str, Any], bool, str]]]
 """`render(national)` → (provider row, shown as stale?, HTML); `national()` gives the newest national
 results."""
@@ -255,11 +255,11 @@ async def serve(request: Request, slug: str, render: Renderer) -> Response:
         return _page_response(request, page, "HIT")
     ticket = cache.ticket()
     provider, stale, html = await render(lambda: cache.national(latest_national))
-    if not anonymous:
-        return Response(html, media_type=HTML, headers={"Cache-Control": "private, no-cache", "Vary": "Cookie"})
     token = ScopeState.from_scope(request.scope).csrf_token
-    if isinstance(token, str) and token and token in html:  # a form with this visitor's token: not shareable
-        return Response(html, media_type=HTML, headers={"Cache-Control": "private, no-cache", "Vary": "Cookie"})
+    if not anonymous or (isinstance(token, str) and token and token in html):  # this visitor's own page
+        body = html.encode("utf-8")
+        return html_response(request, body, lambda: gzip_bytes(body),
+                             headers={"Cache-Control": "private, no-cache", "Vary": "Accept-Encoding, Cookie"})
     changes_at = None if stale else fresh_until(provider.get("last_confirmed_at"))  # the "not confirmed" notice
     page = cache.put(key, ticket, int(provider["id"]), html, changes_at)
     return _page_response(request, page, "MISS")
@@ -275,16 +275,10 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 def _page_response(request: Request, page: CachedPage, state: str) -> Response:
     headers = {"ETag": page.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding, Cookie", "X-Cache": state}
-    # The body is final (gzipped here, once): the compression middleware must pass it through as
-    # it does for Litestar's own response cache.
-    ScopeState.from_scope(request.scope).is_cached = True
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and _matches(if_none_match, page.etag):
         return Response(None, status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        return Response(page.gzipped, media_type=HTML, headers=headers)
-    return Response(page.body, media_type=HTML, headers=headers)
+    return html_response(request, page.body, lambda: page.gzipped, headers=headers)  # gzipped once, when stored
 
 
 def _recorded(provider_ids: list[int], high: int | None) -> None:

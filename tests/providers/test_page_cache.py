@@ -291,3 +291,22 @@ async def test_the_national_results_are_read_once_per_generation(portal) -> None
     assert await cache.national(load) == {"calls": 1}
     await make_provider()  # writes an event in this process
     assert await cache.national(load) == {"calls": 2}
+
+
+async def test_a_signed_in_page_is_gzipped_by_the_page_itself(portal) -> None:
+    """The route compresses its own answers (the compression middleware is off it): a signed-in
+    visitor's page, never stored, is gzipped too, exactly as marketplace.web.compression does."""
+    from marketplace.web.compression import gzip_bytes
+
+    provider = await make_provider()
+    path = f"/providers/{provider['slug']}"
+    await as_user(portal.user, await make_user("citizen", email="gzip@example.dk"))
+
+    plain = await portal.user.get(path, headers={"Accept-Encoding": "identity"})
+    async with portal.user.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as wire:
+        raw = b"".join([chunk async for chunk in wire.aiter_raw()])
+
+    assert "Logget ind som" in plain.text and "content-encoding" not in plain.headers
+    assert wire.headers["content-encoding"] == "gzip" and "Accept-Encoding" in wire.headers["vary"]
+    assert "private" in wire.headers["cache-control"] and raw == gzip_bytes(plain.content)
+    assert gzip.decompress(raw) == plain.content
