@@ -12,7 +12,10 @@ Cases:
                   api ÷ raw api. The page requests send `Cache-Control: no-cache`, so every one is
                   searched and rendered (the popular-search cache would otherwise serve the 17
                   repeated searches); their result cards and form fields come from each worker's
-                  stores after the first visit (search_form.CardCache, web/fragments.py)
+                  stores after the first visit (search_form.CardCache, web/fragments.py).
+                  Throughput is compared in searches per second: a page is one search, and so is
+                  each of the mix's searches on raw Meilisearch, though the one sorted by distance
+                  takes it two requests (count, then fetch: 18 requests for the 17 searches)
   popular search  the same single search over and over, anonymous: served by each worker's
                   popular-search cache (search/result_cache.py, invalidated by index changes)
   provider page   GET /providers/{slug} over 200 public providers, anonymous (target ≥ 1,000 req/s), after an
@@ -180,31 +183,40 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
     portal_pids = process_tree(env.portals[-1].pid)
     meili_pid = env.meili.process.pid
 
-    def counted(url: str, specs: list) -> dict:
-        """One counted wrk run, with the CPU the portal's processes and Meilisearch spent on it."""
+    def counted(url: str, specs: list, searches: int) -> dict:
+        """One counted wrk run, with the CPU the portal's processes and Meilisearch spent on it.
+        `searches`: how many searches (pages) one pass over `specs` answers; wrk cycles through them
+        evenly, so searches per second = requests per second × searches ÷ len(specs)."""
         before = sum(map(cpu_seconds, portal_pids)), cpu_seconds(meili_pid)
         r = wrk(wrk_bin, url, specs, env.tmp, threads=threads, connections=connections, seconds=seconds)
-        n = max(r["requests"], 1)
+        r["sps"] = r["rps"] * searches / len(specs)
+        n = max(r["requests"] * searches / len(specs), 1)  # per search
         r["portal_cpu_ms"] = (sum(map(cpu_seconds, portal_pids)) - before[0]) / n * 1000
         r["meili_cpu_ms"] = (cpu_seconds(meili_pid) - before[1]) / n * 1000
         return r
 
     meili_h = env.meili_headers  # no gzip, as the portal's client: Meilisearch's compression costs it ≈ 5× per answer
+    n_mix, n_slugs = len(queries), len(slugs)
+    # Each target: (base URL, the requests wrk cycles through, how many searches one cycle answers).
+    # A search may take Meilisearch two requests (by distance: count, then fetch); the page answers
+    # it in one, so raw Meilisearch is measured in searches, as bench/search_speed.py times it.
     cases = {
         "search mix": {  # raw: the page's bodies (a card's fields); raw api: the API's (every field)
-            "raw": (env.meili.url, [("POST", "/multi-search", meili_h, b.decode()) for q in queries for b in q.page_bodies]),
+            "raw": (env.meili.url, [("POST", "/multi-search", meili_h, b.decode()) for q in queries for b in q.page_bodies],
+                    n_mix),
             "raw api": (env.meili.url, [("POST", "/multi-search", meili_h, b.decode())
-                                        for q in queries for b in q.meili_bodies]),
-            "page": (base, [("GET", f"/{q.path_qs}", {**ENCODING, "Cache-Control": "no-cache"}, None) for q in queries]),
-            "api": (base, [("GET", f"/api/providers{q.path_qs}", ENCODING, None) for q in queries]),
+                                        for q in queries for b in q.meili_bodies], n_mix),
+            "page": (base, [("GET", f"/{q.path_qs}", {**ENCODING, "Cache-Control": "no-cache"}, None) for q in queries],
+                     n_mix),
+            "api": (base, [("GET", f"/api/providers{q.path_qs}", ENCODING, None) for q in queries], n_mix),
         },
         "popular search (same request)": {
-            "raw": (env.meili.url, [("POST", "/multi-search", meili_h, b.decode()) for b in popular.page_bodies]),
-            "raw api": (env.meili.url, [("POST", "/multi-search", meili_h, b.decode()) for b in popular.meili_bodies]),
-            "page": (base, [("GET", f"/{popular.path_qs}", ENCODING, None)]),
-            "api": (base, [("GET", f"/api/providers{popular.path_qs}", ENCODING, None)]),
+            "raw": (env.meili.url, [("POST", "/multi-search", meili_h, b.decode()) for b in popular.page_bodies], 1),
+            "raw api": (env.meili.url, [("POST", "/multi-search", meili_h, b.decode()) for b in popular.meili_bodies], 1),
+            "page": (base, [("GET", f"/{popular.path_qs}", ENCODING, None)], 1),
+            "api": (base, [("GET", f"/api/providers{popular.path_qs}", ENCODING, None)], 1),
         },
-        "provider page": {"page": (base, [("GET", f"/providers/{s}", ENCODING, None) for s in slugs])},
+        "provider page": {"page": (base, [("GET", f"/providers/{s}", ENCODING, None) for s in slugs], n_slugs)},
     }
     if only:
         cases = {name: targets for name, targets in cases.items() if name in {CASES[k] for k in only}}
@@ -213,7 +225,7 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
     try:
         for case, targets in cases.items():
             if case in WARM_UP:  # fill each worker's page cache first: the steady state is measured
-                for target, (url, specs) in targets.items():
+                for target, (url, specs, _) in targets.items():
                     for round_ in range(1, 11):  # until < 1 % of the pages are rendered (X-Cache: MISS)
                         r = wrk(wrk_bin, url, specs, env.tmp, threads=threads, connections=connections,
                                 seconds=warmup)
@@ -222,9 +234,9 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
                         if r["requests"] and r["misses"] < 0.01 * r["requests"]:
                             break
             for rep in range(repeats):
-                for target, (url, specs) in targets.items():
+                for target, (url, specs, searches) in targets.items():
                     say(f"    wrk {case} / {target} ({rep + 1}/{repeats}): -t{threads} -c{connections} -d{seconds}s")
-                    results.setdefault((case, target), []).append(counted(url, specs))
+                    results.setdefault((case, target), []).append(counted(url, specs, searches))
     finally:
         env.stop_portal(base)
 
@@ -234,19 +246,21 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
     rows = []
     for (case, target), runs in results.items():
         raw_runs = results.get((case, "raw api" if target == "api" else "raw"))
-        ratio = f"{mean(runs, 'rps') / mean(raw_runs, 'rps'):.2f}×" if raw_runs and not target.startswith("raw") else ""
-        rows.append([case, target, " / ".join(f"{r['rps']:.0f}" for r in runs), f"**{mean(runs, 'rps'):.0f}**",
+        ratio = f"{mean(runs, 'sps') / mean(raw_runs, 'sps'):.2f}×" if raw_runs and not target.startswith("raw") else ""
+        rows.append([case, target, " / ".join(f"{r['rps']:.0f}" for r in runs), f"{mean(runs, 'rps'):.0f}",
+                     f"**{mean(runs, 'sps'):.0f}**",
                      ratio, f"{mean(runs, 'p50') / 1000:.1f}", f"{mean(runs, 'p90') / 1000:.1f}",
                      f"{mean(runs, 'p99') / 1000:.1f}", sum(r["errors"] for r in runs),
                      f"{mean(runs, 'bytes') / max(mean(runs, 'requests'), 1) / 1024:.1f}",
                      sum(r.get("misses", 0) for r in runs),
                      f"{mean(runs, 'portal_cpu_ms'):.2f} / {mean(runs, 'meili_cpu_ms'):.2f}"])
-    table = md_table(["case", "target", "req/s per run", "req/s mean", "÷ raw", "p50 ms", "p90 ms", "p99 ms",
-                      "errors", "KB/resp", "X-Cache MISS", "CPU ms/req: portal / Meilisearch"], rows)
+    table = md_table(["case", "target", "req/s per run", "req/s mean", "searches/s mean", "÷ raw", "p50 ms",
+                      "p90 ms", "p99 ms", "errors", "KB/resp", "X-Cache MISS",
+                      "CPU ms per search: portal / Meilisearch"], rows)
 
     def ratio(case: str, target: str) -> float:
         raw = "raw api" if target == "api" else "raw"
-        return mean(results[(case, target)], "rps") / mean(results[(case, raw)], "rps")
+        return mean(results[(case, target)], "sps") / mean(results[(case, raw)], "sps")
 
     errors = sum(r["errors"] for runs in results.values() for r in runs)
     common = (
@@ -256,10 +270,14 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
         f"i.e. the workers' page caches are filled); "
         f"portal `uvicorn marketplace.asgi:app --workers 2 --no-access-log`; wrk, portal and Meilisearch share "
         f"the machine's {os.cpu_count()} cores; requests to the portal send `Accept-Encoding: gzip, deflate`, "
-        f"those to raw Meilisearch none (as the portal's own client); CPU ms/req: user + system CPU time of the "
+        f"those to raw Meilisearch none (as the portal's own client); CPU ms per search: user + system CPU time of the "
         f"portal's processes (uvicorn and its workers, with their outbox workers) and of Meilisearch during the run, "
-        f"from /proc, per request answered. With the cores saturated, page ÷ raw is about "
-        f"(Meilisearch + wrk per raw request) ÷ (Meilisearch + portal + wrk per page)"
+        f"from /proc, per search answered. Searches/s: a page or an API answer is one search; raw Meilisearch "
+        f"answers a search sorted by distance in two requests (count, then fetch) and every other in one, so its "
+        f"searches/s = req/s × {len(queries)} searches ÷ {sum(len(q.page_bodies) for q in queries)} requests of the "
+        f"mix (wrk cycles through them evenly); ÷ raw compares searches/s, as bench/search_speed.py compares the "
+        f"time of whole searches. With the cores saturated, page ÷ raw is about "
+        f"(Meilisearch + wrk per raw search) ÷ (Meilisearch + portal + wrk per page)"
     )
     if only and set(only) != set(CASES):  # a partial run: only the provider page has an absolute target
         verdict = common
