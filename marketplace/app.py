@@ -4,7 +4,7 @@
                      handlers and a lifespan that opens the database and runs the outbox worker.
 
 Security (marketplace.accounts, marketplace.web.security): server-side sessions in the database,
-CSRF on every unsafe request, security headers on every response, `area_guard` on every route, and
+CSRF on every unsafe request, security headers on every response, `area_check` before every route handler, and
 the `current_user` / `optional_user` dependencies.
 
 Search settings come from MEILI_URL / MEILI_MASTER_KEY (`marketplace run` starts its own
@@ -26,7 +26,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from marketplace.accounts.guards import area_guard, provide_current_user, provide_optional_user
+from marketplace.accounts.guards import area_check, provide_current_user, provide_optional_user
 from marketplace.accounts.sessions import SESSION_COOKIE, DatabaseSessionConfig, signed_in
 from marketplace.accounts.store import DatabaseStore
 from marketplace.db import close_database, open_database
@@ -122,7 +122,7 @@ def create_app(
         stores={"sessions": sessions},
         middleware=[session_config.middleware],
         csrf_config=csrf_config,
-        guards=[area_guard],
+        before_request=area_check,  # the areas' roles and the 413, on every route (see its docstring)
         before_send=[security_headers(settings)],
         template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=LocalizedTemplateEngine,
                                        engine_callback=lambda jinja: _configure_jinja(jinja, assets)),

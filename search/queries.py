@@ -305,23 +305,26 @@ async def search(engine: SearchEngine, p: SearchParams, retrieve: list[str] | No
                  light: bool = False) -> SearchResult:
     """Run a search. Raises SearchUnavailable when Meilisearch cannot answer. The hits
     carry the fields in `retrieve` (default: all, RETRIEVE) plus location, distance and coverage.
-    `light` hits carry only `id` and the office postcode plus location, distance and coverage: the
+    `light` hits carry only `id` and the office postcode plus distance and coverage: the
     rest stays in `sources`, as Meilisearch sent it (packed), for a caller that mostly needs none
     of it (the search page: a card rendered before is found by its source)."""
     covering, nearby = build_queries(p, retrieve)
     hits: list[dict[str, Any]] = []
     sources: list[bytes] = []
 
+    place = p.place
+
     def take(raw_hits: list[msgspec.Raw], covers: bool) -> None:
         for raw in raw_hits:
             source = bytes(raw)
             sources.append(source)
-            if light:
+            if light:  # nothing to unpack, and no `location`: a card shows distance and coverage only
                 hit_id, postcode = _light_fields(source)
-                hit: dict[str, Any] = {"id": hit_id, geo.FIELD: postcode}
+                hits.append({"id": hit_id, geo.FIELD: postcode,
+                             "distance_km": geo.km_to_postcode(place.lat, place.lon, postcode) if place else None,
+                             "covers_place": covers if place else None})
             else:
-                hit = msgspec.json.decode(source)
-            hits.append(_finish(hit, covers, p))
+                hits.append(_finish(msgspec.json.decode(source), covers, p))
 
     if p.sort == "distance" and p.place is not None:
         pieces, counted = await _by_distance(engine, p, covering, nearby)

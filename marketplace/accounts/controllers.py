@@ -2,7 +2,7 @@
 
 The areas' landing pages are minimal on purpose: they prove the guards and show who is logged in.
 The engineers who build an area replace its handler here (or drop it from `ROUTE_HANDLERS`) and keep
-`guards=[requires_…]` on their controllers; `area_guard` closes the areas in any case.
+`guards=[requires_…]` on their controllers; `area_check` closes the areas in any case.
 """
 from __future__ import annotations
 

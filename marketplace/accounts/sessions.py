@@ -87,6 +87,8 @@ class DatabaseSessionBackend(ServerSideSessionBackend):
         meta: _Meta | None = connection.scope.get(_META)  # type: ignore[assignment]
         if meta is not None and meta.cookie_id and not meta.stale and not meta.rotate:
             return meta.cookie_id
+        if meta is not None and meta.cookie_id is None and not meta.rotate:
+            return ""  # anonymous: no id until the session holds something (store_in_message makes one)
         return connection.get_session_id() or self.generate_session_id()
 
     def _cookie(self, connection: ASGIConnection, value: str, **extra: Any) -> str:

@@ -45,8 +45,8 @@ MAX_BODY_BYTES = 1_000_000
 def refuse_oversized_body(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """413 when the announced body (Content-Length) is over the route's limit, before anything runs.
     Litestar itself checks only when a handler reads the body; this also covers the routes that never
-    do (the API), so a client learns at once that nothing it sent was taken. Called by `area_guard`,
-    the one guard every route has."""
+    do (the API), so a client learns at once that nothing it sent was taken. Called by `area_check`,
+    which runs before every route handler."""
     resolve = getattr(handler, "resolve_request_max_body_size", None)
     limit = resolve() if resolve is not None else None
     announced = connection.headers.get("content-length", "")

@@ -2,10 +2,14 @@
 Object checks: a provider member reaches only its own provider."""
 from __future__ import annotations
 
+import httpx
 import pytest
-from factories import make_provider
+from factories import make_provider, running
+from litestar import get
+from litestar.routes import HTTPRoute
 
-from marketplace.accounts.guards import area_of, require_own_provider
+from marketplace.accounts.guards import area_check, area_of, require_own_provider
+from marketplace.app import create_app
 from marketplace.accounts.tables import User
 from marketplace.errors import Forbidden
 
@@ -89,3 +93,32 @@ async def test_require_own_provider_allows_members_of_that_provider_only() -> No
     with pytest.raises(Forbidden):
         require_own_provider(authority, a["id"])
     require_own_provider(authority, a["id"], allow_authority=True)
+
+
+def test_every_route_runs_the_area_check_before_its_handler() -> None:
+    # The app-wide check is the app's `before_request`; a layer setting its own would replace it.
+    app = create_app(run_outbox_worker=False)
+    handlers = [h for route in app.routes if isinstance(route, HTTPRoute) for h in route.route_handlers]
+    assert len(handlers) > 40
+    assert [str(h) for h in handlers if h.resolve_before_request() is not area_check] == []
+
+
+async def test_a_route_in_an_area_without_a_guard_of_its_own_is_closed_all_the_same(engine) -> None:
+    app = create_app(search_engine=engine, run_outbox_worker=False)
+
+    @get("/authority/unguarded-probe", include_in_schema=False, sync_to_thread=False)
+    def probe() -> str:
+        return "open"
+
+    app.register(probe)
+    async with running(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
+            anonymous = await http.get("/authority/unguarded-probe")
+            assert anonymous.status_code == 302 and anonymous.headers["location"].startswith("/login")
+            await login(http, (await make_user("citizen")).email)
+            assert (await http.get("/authority/unguarded-probe")).status_code == 403
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
+            await login(http, (await make_user("authority")).email)
+            allowed = await http.get("/authority/unguarded-probe")
+            assert allowed.status_code == 200 and allowed.text == "open"

@@ -119,6 +119,27 @@ async def test_the_search_page_links_to_the_next_page_of_results(client, engine)
     assert "page=2" in response.text
 
 
+async def test_the_pagination_belongs_to_its_own_search_and_language_when_it_is_reused(client, engine):
+    # The page reuses rendered pagination (marketplace.web.fragments): keyed by the search and language.
+    for n in range(5):
+        await make_provider(name=f"Aktør {n}")
+    await index_all(engine)
+
+    def next_link(text: str) -> str:
+        return html.unescape(re.search(r'href="([^"]+)" rel="next"', text).group(1))
+
+    fresh = {"Cache-Control": "no-cache"}  # rendered each time, not the popular-search cache's copy
+    for _ in range(2):  # the second time the pagination comes from the store
+        by_name = await client.get("/", params={"per_page": "2", "sort": "name"}, headers=fresh)
+        by_text = await client.get("/", params={"per_page": "2", "sort": "name", "q": "Aktør"}, headers=fresh)
+        english = await client.get("/", params={"per_page": "2", "sort": "name"}, headers=fresh, cookies={"lang": "en"})
+        assert next_link(by_name.text) == "/?per_page=2&sort=name&page=2"
+        assert next_link(by_text.text) == "/?per_page=2&sort=name&q=Akt%C3%B8r&page=2"
+        assert "Side 1 af 3" in visible_text(by_name.text) and "Page 1 of 3" in visible_text(english.text)
+        page3 = await client.get(next_link(by_name.text).removesuffix("&page=2") + "&page=3")
+        assert "Side 3 af 3" in visible_text(page3.text) and 'rel="next"' not in page3.text
+
+
 async def test_the_next_page_link_keeps_the_whole_search_and_shows_the_next_results(client, engine):
     for n in range(5):
         await make_provider(name=f"Mentoraktør {n}", services=[{"slug": "mentor", "price_dkk": 100 * n, "duration_weeks": 4},
