@@ -158,8 +158,7 @@ class SearchEngine:
             q.setdefault("indexUid", self.index_uid)
         body = msgspec.json.encode({"queries": queries, "federation": None})
         try:
-            async with asyncio.timeout(self.timeout):
-                status, data = await self._pool().post(body)
+            status, data = await self._pool().post(body, timeout=self.timeout)
         except HttpError as exc:  # refused, reset (after one retry on a new connection), malformed
             raise SearchUnavailable(f"Meilisearch unreachable at {self.url}: {exc}") from exc
         except TimeoutError as exc:

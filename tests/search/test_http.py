@@ -225,6 +225,27 @@ async def test_a_silent_meilisearch_becomes_search_unavailable_after_the_timeout
         await engine.aclose()
 
 
+async def test_a_request_past_its_timeout_fails_and_leaves_no_connection_to_be_reused():
+    async def first_silent(conn: int, n: int, body: bytes, writer: asyncio.StreamWriter) -> bool:
+        if body == b"slow":
+            await never()
+        writer.write(answer(body))
+        return True
+
+    async with ScriptedServer(first_silent) as server:
+        pool = ConnectionPool(server.url, {})
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(TimeoutError):
+            await pool.post(b"slow", timeout=0.3)
+        assert 0.29 <= loop.time() - started < 2
+        assert await pool.post(b"next", timeout=5) == (200, b"next")  # in time: the timer is cancelled
+        assert await pool.post(b"again", timeout=5) == (200, b"again")
+        pool.close()
+
+    assert [conn for conn, _ in server.requests] == [1, 2, 2]  # the timed-out connection was not reused
+
+
 async def test_nothing_listening_becomes_search_unavailable():
     server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
