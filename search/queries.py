@@ -1,7 +1,7 @@
 """Search parameters → Meilisearch queries → a SearchResult.
 
 `parse_search_params` validates raw query parameters (the same names on `/` and `/api/providers`)
-and raises `InvalidInput` naming the parameter. `build_queries` turns valid parameters into
+and raises `InvalidInputs` naming every bad parameter. `build_queries` turns valid parameters into
 Meilisearch multi-search queries; `search` runs them (a coroutine, on the event loop).
 
 Location: a postcode or a municipality becomes a point and a municipality. Without a radius only
@@ -17,11 +17,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 import msgspec
 
-from marketplace.errors import InvalidInput
+from marketplace.errors import InvalidInput, collect
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS, resolve_place
 from marketplace.reference.catalog import CAPACITIES
 from search import geo
@@ -87,6 +87,9 @@ class SearchResult:
 
 
 # -- parsing -----------------------------------------------------------------------------------------
+_T = TypeVar("_T")
+
+
 def _values(raw: Mapping[str, Any], name: str) -> list[str]:
     """All non-empty values of a parameter (repeated or comma separated)."""
     value = raw.get(name)
@@ -130,63 +133,85 @@ def _slugs(raw: Mapping[str, Any], name: str, allowed: Mapping[str, Any], what_d
     return values
 
 
-def parse_search_params(raw: Mapping[str, Any]) -> SearchParams:
-    """Validate raw query parameters; raise InvalidInput naming the first bad one."""
-    q = _one(raw, "q") if "q" in raw else ""
-    if len(q) > MAX_QUERY_CHARS:
-        raise InvalidInput("q", f"Søgeteksten må højst være {MAX_QUERY_CHARS} tegn.",
-                           f"The search text may be at most {MAX_QUERY_CHARS} characters.")
-    place = None
-    postcode = _one(raw, "postcode")
-    municipality = _one(raw, "municipality")
+def _place(postcode: str, municipality: str) -> Place | None:
     if postcode:
         if not (postcode.isdigit() and len(postcode) == 4) or (found := resolve_place(postcode)) is None:
             raise InvalidInput("postcode", f"Ukendt postnummer: {postcode[:20]}. Indtast et dansk postnummer med 4 cifre – fx 8000.",
                                f"Unknown postcode: {postcode[:20]}. Enter a Danish 4-digit postcode, e.g. 8000.")
-        place = Place(*found)
-    elif municipality:
+        return Place(*found)
+    if municipality:
         found = resolve_place(municipality)
         if found is None or (municipality.isdigit() and len(municipality) == 4):
             raise InvalidInput("municipality", f"Ukendt kommune: {municipality[:40]}. Brug en kommunekode (fx 751) eller et kommunenavn (fx Aarhus).",
                                f"Unknown municipality: {municipality[:40]}. Use a municipality code (e.g. 751) or name (e.g. Aarhus).")
-        place = Place(*found)
-    radius = _whole(raw, "radius_km", 1, MAX_RADIUS_KM,
-                    f"Afstand skal være et helt antal kilometer fra 1 til {MAX_RADIUS_KM}.",
-                    f"Distance must be a whole number of kilometres from 1 to {MAX_RADIUS_KM}.")
-    if radius is not None and place is None:
-        raise InvalidInput("radius_km", "Afstand kræver et postnummer eller en kommune.",
-                           "A distance needs a postcode or a municipality.")
-    target_groups = _slugs(raw, "target_group", TARGET_GROUPS, "målgruppe", "target group")
+        return Place(*found)
+    return None
+
+
+def _flag(raw: Mapping[str, Any], name: str) -> bool:
+    value = _one(raw, name)
+    if value not in ("", "true", "false", "1", "0", "on"):
+        raise InvalidInput(name, f"{name} skal være true eller false.", f"{name} must be true or false.")
+    return value in ("true", "1", "on")
+
+
+def parse_search_params(raw: Mapping[str, Any]) -> SearchParams:
+    """Validate raw query parameters. Every parameter is checked, and the bad ones raise InvalidInputs
+    (it reads as the first; `every` names them all, in order)."""
+    problems: list[InvalidInput] = []
+
+    def checked(parse: Callable[[], _T], default: _T) -> _T:
+        try:
+            return parse()
+        except InvalidInput as exc:
+            problems.append(exc)
+            return default
+
+    def refuse(field: str, da: str, en: str) -> None:
+        problems.append(InvalidInput(field, da, en))
+
+    q = checked(lambda: _one(raw, "q"), "") if "q" in raw else ""
+    if len(q) > MAX_QUERY_CHARS:
+        refuse("q", f"Søgeteksten må højst være {MAX_QUERY_CHARS} tegn.",
+               f"The search text may be at most {MAX_QUERY_CHARS} characters.")
+    postcode = checked(lambda: _one(raw, "postcode"), "")
+    municipality = checked(lambda: _one(raw, "municipality"), "")
+    place = checked(lambda: _place(postcode, municipality), None)
+    place_given = bool(postcode or municipality)  # given but unknown: that is the error, not what needs it
+    radius = checked(lambda: _whole(raw, "radius_km", 1, MAX_RADIUS_KM,
+                                    f"Afstand skal være et helt antal kilometer fra 1 til {MAX_RADIUS_KM}.",
+                                    f"Distance must be a whole number of kilometres from 1 to {MAX_RADIUS_KM}."), None)
+    if radius is not None and not place_given:
+        refuse("radius_km", "Afstand kræver et postnummer eller en kommune.", "A distance needs a postcode or a municipality.")
+    target_groups = checked(lambda: _slugs(raw, "target_group", TARGET_GROUPS, "målgruppe", "target group"), ())
     if len(target_groups) > 1:
-        raise InvalidInput("target_group", "Vælg højst én målgruppe.", "Choose at most one target group.")
-    region_codes = _slugs(raw, "region", {str(c): n for c, n in REGIONS.items()}, "region", "region")
-    stars = _whole(raw, "stars", 1, 5, "Stjerner skal være et helt tal fra 1 til 5.", "Stars must be a whole number from 1 to 5.")
-    sort = _one(raw, "sort") or "best"
+        refuse("target_group", "Vælg højst én målgruppe.", "Choose at most one target group.")
+    region_codes = checked(lambda: _slugs(raw, "region", {str(c): n for c, n in REGIONS.items()}, "region", "region"), ())
+    stars = checked(lambda: _whole(raw, "stars", 1, 5, "Stjerner skal være et helt tal fra 1 til 5.",
+                                   "Stars must be a whole number from 1 to 5."), None)
+    sort = checked(lambda: _one(raw, "sort"), "") or "best"
     if sort not in SORTS:
-        raise InvalidInput("sort", f"Ukendt sortering: {sort[:40]}. Vælg en af: {', '.join(SORTS)}.",
-                           f"Unknown sort: {sort[:40]}. Use one of: {', '.join(SORTS)}.")
-    if sort == "distance" and place is None:
-        raise InvalidInput("sort", "Sortering efter afstand kræver et postnummer eller en kommune.",
-                           "Sorting by distance needs a postcode or a municipality.")
-    page = _whole(raw, "page", 1, MAX_PAGE, f"Side skal være et helt tal fra 1 til {MAX_PAGE}.",
-                  f"Page must be a whole number from 1 to {MAX_PAGE}.") or 1
-    per_page = _whole(raw, "per_page", 1, 100, "per_page skal være et helt tal fra 1 til 100.",
-                      "per_page must be a whole number from 1 to 100.") or PER_PAGE
-    remote = _one(raw, "remote")
-    if remote not in ("", "true", "false", "1", "0", "on"):
-        raise InvalidInput("remote", "remote skal være true eller false.", "remote must be true or false.")
-    fresh = _one(raw, "fresh")
-    if fresh not in ("", "true", "false", "1", "0", "on"):
-        raise InvalidInput("fresh", "fresh skal være true eller false.", "fresh must be true or false.")
+        refuse("sort", f"Ukendt sortering: {sort[:40]}. Vælg en af: {', '.join(SORTS)}.",
+               f"Unknown sort: {sort[:40]}. Use one of: {', '.join(SORTS)}.")
+    elif sort == "distance" and not place_given:
+        refuse("sort", "Sortering efter afstand kræver et postnummer eller en kommune.",
+               "Sorting by distance needs a postcode or a municipality.")
+    page = checked(lambda: _whole(raw, "page", 1, MAX_PAGE, f"Side skal være et helt tal fra 1 til {MAX_PAGE}.",
+                                  f"Page must be a whole number from 1 to {MAX_PAGE}."), None) or 1
+    per_page = checked(lambda: _whole(raw, "per_page", 1, 100, "per_page skal være et helt tal fra 1 til 100.",
+                                      "per_page must be a whole number from 1 to 100."), None) or PER_PAGE
+    remote = checked(lambda: _flag(raw, "remote"), False)
+    fresh = checked(lambda: _flag(raw, "fresh"), False)
+    services = checked(lambda: _slugs(raw, "service", SERVICES, "indsats", "service"), ())
+    languages = checked(lambda: _slugs(raw, "language", LANGUAGES, "sprog", "language"), ())
+    types = checked(lambda: _slugs(raw, "type", PROVIDER_TYPES, "aktørtype", "provider type"), ())
+    capacity = checked(lambda: _slugs(raw, "capacity", CAPACITIES, "kapacitet", "capacity"), ())
+    collect(*problems)
     return SearchParams(
         q=q, place=place, radius_km=radius, target_group=target_groups[0] if target_groups else None,
-        services=_slugs(raw, "service", SERVICES, "indsats", "service"),
-        languages=_slugs(raw, "language", LANGUAGES, "sprog", "language"),
-        types=_slugs(raw, "type", PROVIDER_TYPES, "aktørtype", "provider type"),
-        regions=tuple(int(r) for r in region_codes),
-        capacity=_slugs(raw, "capacity", CAPACITIES, "kapacitet", "capacity"),
-        remote=remote in ("true", "1", "on"), fresh=fresh in ("true", "1", "on"), min_stars=stars, sort=sort,
-        page=page, per_page=per_page, raw=raw,
+        services=services, languages=languages, types=types, regions=tuple(int(r) for r in region_codes),
+        capacity=capacity, remote=remote, fresh=fresh, min_stars=stars, sort=sort, page=page, per_page=per_page,
+        raw=raw,
     )
 
 

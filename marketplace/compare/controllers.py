@@ -16,8 +16,7 @@ from litestar.response import Template
 from marketplace.accounts.guards import get_current_user
 from marketplace.compare import services
 from marketplace.enrolments.citizens import profile_defaults
-from marketplace.enrolments.forms import error_context
-from marketplace.errors import InvalidInput
+from marketplace.errors import InvalidInput, error_context
 from marketplace.outcomes.stats import MIN_COURSES
 from marketplace.reference import AGE_BANDS, TARGET_GROUPS
 from marketplace.web.i18n import lang_of

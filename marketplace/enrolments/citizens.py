@@ -19,15 +19,14 @@ from marketplace.accounts.services import check_email, create_user
 from marketplace.accounts.tables import User
 from marketplace.audit import services as audit
 from marketplace.db import write_transaction
-from marketplace.enrolments.forms import FormInvalid, collect
-from marketplace.errors import Conflict, InvalidInput
+from marketplace.errors import Conflict, InvalidInput, InvalidInputs, collect
 from marketplace.reference import AGE_BANDS, TARGET_GROUPS, municipalities, postcode as find_postcode
 
 MAX_NAME_CHARS = 200
 
 
 async def sign_up(*, name: str, email: str, password: str, password_again: str) -> User:
-    """Create a citizen account (audited as `user.created` by the accounts use case). FormInvalid
+    """Create a citizen account (audited as `user.created` by the accounts use case). InvalidInputs
     names every wrong field; an e-mail already in use is an error on `email`."""
     name = name.strip()
     errors: list[InvalidInput] = []
@@ -53,7 +52,7 @@ async def sign_up(*, name: str, email: str, password: str, password_again: str) 
         return await create_user(email=email, password=password, role=User.Role.citizen.value, display_name=name,
                                  actor=None, actor_label="signup")
     except Conflict as exc:
-        raise FormInvalid([InvalidInput(
+        raise InvalidInputs([InvalidInput(
             "email", "Der findes allerede en bruger med denne e-mail. Log ind i stedet.",
             "There is already a user with this e-mail. Log in instead.")]) from exc
 

@@ -204,7 +204,7 @@ class ProviderPageController(Controller):
             context["params"] = params
             context["result"] = await services.search_providers(search_engine, params, CARD_FIELDS, light=True)
         except InvalidInput as exc:
-            context["errors"] = [exc]
+            context["errors"] = list(exc.every)
         except SearchUnavailable:
             context["unavailable"] = True
         result = context["result"]

@@ -20,8 +20,8 @@ from litestar.response import Redirect, Template
 
 from marketplace.accounts.guards import requires_authority, requires_citizen, requires_provider
 from marketplace.accounts.tables import User
-from marketplace.enrolments.forms import error_context, text_of
-from marketplace.errors import InvalidInput
+from marketplace.enrolments.forms import text_of
+from marketplace.errors import InvalidInput, error_context
 from marketplace.reviews import services
 from marketplace.web.i18n import lang_of
 

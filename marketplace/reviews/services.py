@@ -30,9 +30,8 @@ from marketplace.accounts.tables import User
 from marketplace.audit import services as audit
 from marketplace.audit.tables import AuditEntry
 from marketplace.db import write_transaction
-from marketplace.enrolments.forms import collect
 from marketplace.enrolments.tables import Enrolment
-from marketplace.errors import Conflict, DomainError, InvalidInput, NotFound
+from marketplace.errors import Conflict, DomainError, InvalidInput, NotFound, collect
 from marketplace.reviews.tables import Review
 from search import outbox
 

@@ -30,8 +30,9 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
     lang = lang_of(request)
     if _wants_json(request):
         body = {"detail": exc.message(lang), "status_code": exc.status_code}
-        if isinstance(exc, InvalidInput):
+        if isinstance(exc, InvalidInput):  # `field` the first bad parameter, `errors` every one
             body["field"] = exc.field
+            body["errors"] = [{"message": e.message(lang), "key": e.field, "source": "query"} for e in exc.every]
         return Response(body, status_code=exc.status_code)
     title = {404: "error.not_found", 403: "error.forbidden"}.get(exc.status_code, "search.error_title")
     return _page(request, exc.status_code, title, exc.message(lang))
@@ -80,7 +81,7 @@ EXCEPTION_HANDLERS = {
 
 class ErrorOut(msgspec.Struct, kw_only=True):
     """The JSON body of every error under /api: `detail` in the visitor's language, `field` naming the
-    bad parameter on a 400."""
+    bad parameter on a 400 and `errors` every bad one (`key`, `message`, `source`)."""
 
     detail: str
     status_code: int

@@ -2,7 +2,7 @@
 filter's options, labelled in the visitor's language, with facet counts from the current result."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any, Callable, Hashable, Mapping
 from urllib.parse import urlencode
@@ -134,6 +134,9 @@ class FormValues:
     fresh: str
 
 
+FORM_FIELDS = frozenset(f.name for f in fields(FormValues))  # the parameters the form has a field for
+
+
 class FieldErrors(dict[str, str]):
     """Field → error message; a field without one is None: `field_errors["q"]` in the template (a
     subscript: no method call through Jinja for each of the form's fourteen fields)."""
@@ -172,6 +175,7 @@ def search_form_context(
                                          if region_counts else None),
         "remote_facets": (("true", t("search.remote_yes"), (facets.get("remote") or {}).get("true")),),
         "page_url": page_links(raw),
+        "form_fields": FORM_FIELDS,  # the error summary links these to their field (not e.g. `page`)
         "has_filters": any(values[k] for k in ("service", "language", "type", "region", "capacity", "remote", "stars", "fresh")),
     }
 

@@ -83,7 +83,10 @@ async def test_the_search_page_answers_400_in_danish_and_keeps_what_was_typed(cl
     page = html.unescape(response.text)
     assert "Der er et problem" in page
     assert danish in page
-    assert f'href="#{field}"' in response.text  # the error summary links to the field
+    if field in ("page", "per_page"):  # not in the form: the summary says it, with no link to nowhere
+        assert f'href="#{field}"' not in response.text and f'id="{field}"' not in response.text
+    else:  # the error summary links to the field
+        assert f'href="#{field}"' in response.text and f'id="{field}"' in response.text
     form = form_values(response.text)
     assert form["q"] == [typed["q"]]  # the search text is kept, even when it is the problem
     if "postcode" in params:
@@ -100,3 +103,44 @@ async def test_the_search_page_keeps_the_valid_choices_beside_a_bad_one(client):
     assert form["postcode"] == ["8000"]
     assert form["language"] == ["en"]
     assert form["target_group"] == ["fleksjob"]
+
+
+SEVERAL_BAD = [("postcode", "9999"), ("radius_km", "10"), ("service", "massage"), ("sort", "random"),
+               ("target_group", "pensionist")]
+
+
+async def test_the_api_names_every_bad_parameter_not_just_the_first(client):
+    response = await client.get("/api/providers", params=[("q", "mentor"), *SEVERAL_BAD])
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "postcode"  # the first, as before
+    # a distance with an unknown postcode: the postcode is the problem, not a missing place
+    assert [e["key"] for e in body["errors"]] == ["postcode", "target_group", "sort", "service"]
+    assert all(e["source"] == "query" and e["message"].strip() for e in body["errors"])
+    assert body["errors"][0]["message"] == body["detail"]
+
+
+async def test_one_bad_parameter_is_also_listed_in_errors(client):
+    body = (await client.get("/api/providers", params={"postcode": "9999"}, cookies={"lang": "en"})).json()
+
+    assert body["field"] == "postcode"
+    assert body["errors"] == [{"message": "Unknown postcode: 9999. Enter a Danish 4-digit postcode, e.g. 8000.",
+                               "key": "postcode", "source": "query"}]
+
+
+async def test_the_search_page_shows_every_bad_parameter_in_the_summary_and_at_its_field(client):
+    response = await client.get("/", params=[("q", "mentor"), *SEVERAL_BAD, ("page", "0"), ("fresh", "perhaps")])
+
+    assert response.status_code == 400
+    page = html.unescape(response.text)
+    for field, words in [("postcode", "Ukendt postnummer: 9999"), ("sort", "Ukendt sortering: random"),
+                         ("page", "Side skal være et helt tal"), ("fresh", "fresh skal være true eller false"),
+                         ("service", "Ukendt indsats: massage"), ("target_group", "Ukendt målgruppe: pensionist")]:
+        if field == "page":  # no field for it: said once, in the summary, not as a link
+            assert page.count(words) == 1 and 'href="#page"' not in response.text
+        else:
+            assert f'href="#{field}"' in response.text, field  # the error summary links to it
+            assert page.count(words) >= 2, field  # in the summary and beside the field
+    assert "Afstand kræver et postnummer" not in page
+    assert form_values(response.text)["postcode"] == ["9999"]

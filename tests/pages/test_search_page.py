@@ -159,6 +159,26 @@ async def test_the_next_page_link_keeps_the_whole_search_and_shows_the_next_resu
     assert re.findall(r'id="p-\d+-name"><a [^>]+>([^<]+)</a>', page3.text) == ["Mentoraktør 4"]
 
 
+async def test_a_page_past_the_last_says_so_and_links_back_to_the_last_page(client, engine):
+    for n in range(5):
+        await make_provider(name=f"Aktør {n}")
+    await index_all(engine)
+
+    past = await client.get("/", params={"per_page": "2", "sort": "name", "page": "9"})
+    assert past.status_code == 200
+    text = visible_text(past.text)
+    assert "5 aktører fundet" in text
+    assert "Side 9 findes ikke. Søgningen har 3 sider." in text
+    assert "Ingen aktører passer" not in text
+    back = html.unescape(re.search(r'<a href="([^"]+)">Gå til den sidste side \(side 3\)</a>', past.text).group(1))
+    assert parse_qsl(urlsplit(back).query) == [("per_page", "2"), ("sort", "name"), ("page", "3")]
+    assert re.findall(r'id="p-\d+-name"><a [^>]+>([^<]+)</a>', (await client.get(back)).text) == ["Aktør 4"]
+
+    one_page = await client.get("/", params={"sort": "name", "page": "4"}, cookies={"lang": "en"})
+    text = visible_text(one_page.text)
+    assert "Page 4 does not exist. The search has only one page." in text and "Go to the first page" in text
+
+
 async def test_the_search_page_answers_503_saying_search_is_unavailable_when_meilisearch_is_down(down_client):
     response = await down_client.get("/", params={"q": "mentor"})
 
