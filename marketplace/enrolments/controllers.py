@@ -5,6 +5,7 @@
     /providers/{slug}/choose                  confirm page and POST: choose a provider → receipt
     /me/enrolments, /me/enrolments/{ref}      the citizen's choices and a receipt
     /me/enrolments/{ref}/switch               switch to another provider (?to=slug)
+    /me/enrolments/{ref}/cancel               take back a choice before the course starts
     /provider/enrolments                      incoming choices; accept, decline, start, end
 
 Every change is a POST (CSRF checked by the app) answered with a 303 redirect; forms come back with
@@ -27,8 +28,8 @@ from marketplace.accounts.guards import get_current_user, requires_citizen, requ
 from marketplace.accounts.sessions import HOME_BY_ROLE, start_session
 from marketplace.accounts.tables import User
 from marketplace.enrolments import citizens, services
-from marketplace.enrolments.forms import error_context, text_of
-from marketplace.errors import InvalidInput
+from marketplace.enrolments.forms import text_of
+from marketplace.errors import Conflict, InvalidInput, error_context
 from marketplace.reference import AGE_BANDS
 from marketplace.reviews import services as reviews
 from marketplace.web.i18n import lang_of
@@ -173,7 +174,7 @@ class ChooseController(Controller):
 
 # -- the citizen's choices ---------------------------------------------------------------------------
 class CitizenEnrolmentController(Controller):
-    """The citizen's choices, receipts and switches."""
+    """The citizen's choices, receipts, switches and cancellations."""
 
     path = "/me/enrolments"
     guards = [requires_citizen]
@@ -189,13 +190,15 @@ class CitizenEnrolmentController(Controller):
 
     @get("/{reference:str}", name="me:receipt")
     async def receipt(self, reference: FromPath[str], current_user: NamedDependency[User],
-                      new: FromQuery[str | None] = None, switched: FromQuery[str | None] = None) -> Template:
+                      new: FromQuery[str | None] = None, switched: FromQuery[str | None] = None,
+                      cancelled: FromQuery[str | None] = None) -> Template:
         """The receipt of one of the citizen's own choices (someone else's is 404)."""
         row = await services.receipt(current_user.id, reference)
         review = (await reviews.reviews_by_enrolment([row["id"]])).get(row["id"])
         return Template("pages/me/receipt.html", context={
             "e": row, "review": review, "new": new == "1", "switched": switched == "1",
-            "active": row["status"] in services.ACTIVE, "can_review": reviews.can_review(row)})
+            "cancelled": cancelled == "1" and row["status"] == "cancelled", "active": row["status"] in services.ACTIVE,
+            "cancellable": row["status"] in services.CANCELLABLE, "can_review": reviews.can_review(row)})
 
     @get("/{reference:str}/switch", name="me:switch")
     async def switch_form(self, reference: FromPath[str], current_user: NamedDependency[User],
@@ -231,6 +234,35 @@ class CitizenEnrolmentController(Controller):
             context.update(error_context(exc, _lang(request)))
             return Template("pages/me/switch.html", status_code=400, context=context)
         return Redirect(f"/me/enrolments/{new_reference}?switched=1", status_code=303)
+
+    @get("/{reference:str}/cancel", name="me:cancel")
+    async def cancel_form(self, reference: FromPath[str], current_user: NamedDependency[User]) -> Template:
+        """Take back a choice: what it means, an optional reason, and the button."""
+        row = await services.receipt(current_user.id, reference)
+        return Template("pages/me/cancel.html", context=_cancel_context(row, ""))
+
+    @post("/{reference:str}/cancel", name="me:cancel_submit")
+    async def cancel(self, request: Request[Any, Any, Any], reference: FromPath[str],
+                     current_user: NamedDependency[User]) -> Template | Redirect:
+        """Cancel: the choice becomes `cancelled` (reason kept when given); too late once started (409)."""
+        form = await request.form()
+        reason = text_of(form, "reason", 2000)
+        try:
+            await services.cancel_choice(current_user, reference, reason)
+        except InvalidInput as exc:
+            context = _cancel_context(await services.receipt(current_user.id, reference), reason)
+            return Template("pages/me/cancel.html", status_code=400,
+                            context={**context, **error_context(exc, _lang(request))})
+        except Conflict as exc:  # started (or otherwise moved on) since the page was shown
+            context = _cancel_context(await services.receipt(current_user.id, reference), reason)
+            return Template("pages/me/cancel.html", status_code=409,
+                            context={**context, "conflict": exc.message(_lang(request))})
+        return Redirect(f"/me/enrolments/{reference}?cancelled=1", status_code=303)
+
+
+def _cancel_context(row: dict[str, Any], reason: str) -> dict[str, Any]:
+    return {"e": row, "form": {"reason": reason}, "errors": [], "field_errors": {}, "conflict": None,
+            "cancellable": row["status"] in services.CANCELLABLE}
 
 
 def _switch_context(row: dict[str, Any], offer: services.Offer | None, form: dict[str, str],

@@ -22,18 +22,21 @@ enrolments past that date. Every change is one `write_transaction()` with its au
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import holidays
 
 from marketplace.accounts.guards import require_own_provider
 from marketplace.accounts.tables import User
 from marketplace.audit import services as audit
 from marketplace.db import write_transaction
-from marketplace.enrolments.forms import FormInvalid, collect
 from marketplace.enrolments.tables import Enrolment
-from marketplace.errors import Conflict, DomainError, InvalidInput, NotFound
+from marketplace.errors import Conflict, DomainError, InvalidInput, InvalidInputs, NotFound, collect
 from marketplace.providers.tables import Provider
 from marketplace.reference import SERVICES, TARGET_GROUPS, municipalities
 from search import sync
@@ -43,6 +46,14 @@ DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 ACTIVE = (Enrolment.Status.chosen.value, Enrolment.Status.accepted.value, Enrolment.Status.started.value)
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
 MAX_REASON_CHARS = 1000
+
+
+def _reason_too_long(reason: str) -> InvalidInput | None:
+    """The error for a reason (switch, cancel, decline) over MAX_REASON_CHARS, or None."""
+    if len(reason) <= MAX_REASON_CHARS:
+        return None
+    return InvalidInput("reason", f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn.",
+                        f"The reason may be at most {MAX_REASON_CHARS} characters.")
 
 
 class ChoiceRefused(Conflict):
@@ -60,12 +71,21 @@ def today() -> date:
     return datetime.now(DANISH_TIME).date()
 
 
+@lru_cache(maxsize=32)
+def days_off(year: int) -> frozenset[date]:
+    """The days of `year` that are no working day in Denmark besides weekends: the public holidays (helligdage, from
+    the `holidays` package: store bededag until 2023) and grundlovsdag, juleaftensdag and
+    nytårsaftensdag, the days Danish law counts with them when a deadline is reckoned."""
+    official = holidays.country_holidays("DK", years=year)
+    return frozenset(official) | {date(year, 6, 5), date(year, 12, 24), date(year, 12, 31)}
+
+
 def add_working_days(start: date, days: int) -> date:
-    """The date `days` working days (Monday–Friday) after `start`; weekends are skipped."""
+    """The date `days` working days after `start`: weekends and Danish days off (`days_off`) skipped."""
     day, left = start, max(0, int(days))
     while left:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in days_off(day.year):
             left -= 1
     return day
 
@@ -149,14 +169,21 @@ async def citizen_enrolments(citizen_id: int) -> list[dict[str, Any]]:
         Enrolment.id, ascending=False)
 
 
-async def receipt(citizen_id: int, reference: str) -> dict[str, Any]:
-    """One of the citizen's own enrolments with the provider's current waiting time and the enrolment
-    it replaced (if any). Someone else's reference is NotFound, as is an unknown one."""
-    row = await Enrolment.select(*_enrolment_columns()).where(
+async def _own_enrolment(citizen_id: int, reference: str, *columns: Any) -> dict[str, Any]:
+    """One of the citizen's own enrolments (all columns unless given); someone else's reference is
+    NotFound, as is an unknown one."""
+    row = await Enrolment.select(*columns).where(
         Enrolment.reference == reference[:20], Enrolment.citizen == citizen_id).first()
     if row is None:
         raise NotFound(f"Du har ikke noget valg med kvitteringsnummer {reference[:20]}.",
                        f"You have no choice with receipt number {reference[:20]}.")
+    return row
+
+
+async def receipt(citizen_id: int, reference: str) -> dict[str, Any]:
+    """One of the citizen's own enrolments with the provider's current waiting time and the enrolment
+    it replaced (if any). Someone else's reference is NotFound, as is an unknown one."""
+    row = await _own_enrolment(citizen_id, reference, *_enrolment_columns())
     snap = (await sync.load_snapshots([row["provider"]])).get(row["provider"])
     rev = snap.revision if snap else None
     row["capacity"] = rev["capacity"] if rev else None
@@ -174,7 +201,7 @@ async def receipt(citizen_id: int, reference: str) -> dict[str, Any]:
 
 # -- choosing ----------------------------------------------------------------------------------------
 def parse_choice(target_group: str, service: str, municipality: str) -> tuple[str, str, int]:
-    """Check the confirm form's fields; FormInvalid names every missing or unknown one."""
+    """Check the confirm form's fields; InvalidInputs names every missing or unknown one."""
     tg_error = service_error = muni_error = None
     if target_group not in TARGET_GROUPS:
         tg_error = InvalidInput("target_group", "Vælg din målgruppe – den ydelse du får.",
@@ -251,7 +278,7 @@ async def _insert_enrolment(citizen: User, snap: ProviderSnapshot, target_group:
 
 async def choose_provider(citizen: User, slug: str, *, target_group: str, service: str, municipality: str) -> str:
     """Choose the provider at `slug`: a new `chosen` enrolment, audited; returns its reference.
-    Raises FormInvalid / InvalidInput for the form, ChoiceRefused for the rules (module docstring)."""
+    Raises InvalidInput(s) for the form, ChoiceRefused for the rules (module docstring)."""
     tg, svc, muni = parse_choice(target_group, service, municipality)
     try:
         async with write_transaction():
@@ -287,22 +314,16 @@ async def switch_provider(citizen: User, reference: str, *, to_slug: str, servic
     `switched` (ended, with the reason), the new one `chosen` for the same target group, pointing back
     at the old one. Audited. Returns the new reference."""
     reason = reason.strip()
-    old = await Enrolment.select().where(Enrolment.reference == reference[:20], Enrolment.citizen == citizen.id).first()
-    if old is None:
-        raise NotFound(f"Du har ikke noget valg med kvitteringsnummer {reference[:20]}.",
-                       f"You have no choice with receipt number {reference[:20]}.")
+    old = await _own_enrolment(citizen.id, reference)
     errors: list[InvalidInput] = []
     try:
         _, svc, muni = parse_choice(old["target_group"], service, municipality)
-    except FormInvalid as exc:
+    except InvalidInputs as exc:
         errors.extend(exc.errors)
     if not reason:
         errors.append(InvalidInput("reason", "Skriv kort, hvorfor du vil skifte aktør.",
                                    "Say briefly why you want to switch provider."))
-    elif len(reason) > MAX_REASON_CHARS:
-        errors.append(InvalidInput("reason", f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn.",
-                                   f"The reason may be at most {MAX_REASON_CHARS} characters."))
-    collect(*errors)
+    collect(*errors, _reason_too_long(reason))
     tg = old["target_group"]
     now = _now()
     async with write_transaction():
@@ -329,6 +350,21 @@ async def switch_provider(citizen: User, reference: str, *, to_slug: str, servic
             "new_provider": snap.provider["id"], "service": svc,
         })
     return new.reference
+
+
+# The citizen's own action, in the shape of TRANSITIONS: before the course starts, a choice can be taken back.
+CANCEL = (("chosen", "accepted"), "cancelled", "ended_at", "annulleres", "be cancelled")
+CANCELLABLE = CANCEL[0]
+
+
+async def cancel_choice(citizen: User, reference: str, reason: str = "") -> dict[str, Any]:
+    """The citizen takes back a choice before the course has started (chosen or accepted): it becomes
+    `cancelled`, with the reason if one was given (optional; the provider sees it). Audited. Once
+    started, a course ends with the provider or by a switch."""
+    reason = reason.strip()
+    collect(_reason_too_long(reason))
+    return await _transition(citizen, reference, "cancel", reason, spec=CANCEL,
+                             load=lambda user, ref: _own_enrolment(user.id, ref))
 
 
 # -- the provider's side -----------------------------------------------------------------------------
@@ -394,11 +430,17 @@ def _not_in_status(row: dict[str, Any], verb_da: str, verb_en: str) -> Conflict:
                     f"{verb_da}.", f"Choice {row['reference']} is {row['status']} and cannot {verb_en}.")
 
 
-async def _transition(user: User, reference: str, action: str, reason: str = "") -> dict[str, Any]:
-    sources, target, stamp, verb_da, verb_en = TRANSITIONS[action]
+async def _transition(user: User, reference: str, action: str, reason: str = "", *,
+                      spec: tuple[tuple[str, ...], str, str | None, str, str] | None = None,
+                      load: Callable[[User, str], Awaitable[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """Move an enrolment along `spec` (by default `TRANSITIONS[action]`): only from its source
+    statuses, only if nobody moved it first, audited as `enrolment.<action>`. `load` reads the row
+    with its object check (default: the provider's own enrolment)."""
+    sources, target, stamp, verb_da, verb_en = spec or TRANSITIONS[action]
+    load = load or provider_enrolment
     now = _now()
     async with write_transaction():
-        row = await provider_enrolment(user, reference)  # object check inside the transaction
+        row = await load(user, reference)  # object check inside the transaction
         if row["status"] not in sources:
             raise _not_in_status(row, verb_da, verb_en)
         values: dict[Any, Any] = {Enrolment.status: target, Enrolment.updated_at: now}
@@ -408,8 +450,8 @@ async def _transition(user: User, reference: str, action: str, reason: str = "")
             values[Enrolment.reason] = reason
         changed = await Enrolment.update(values).where(
             Enrolment.id == row["id"], Enrolment.status == row["status"]).returning(Enrolment.id)
-        if not changed:  # PostgreSQL: another member changed it after we read it
-            raise _not_in_status(await provider_enrolment(user, reference), verb_da, verb_en)
+        if not changed:  # PostgreSQL: somebody else changed it after we read it
+            raise _not_in_status(await load(user, reference), verb_da, verb_en)
         after = {"status": target, "reference": row["reference"], **({"reason": reason} if reason else {})}
         await audit.record(user, f"enrolment.{action}", "enrolment", row["id"], before={"status": row["status"]},
                            after=after)
@@ -427,9 +469,7 @@ async def decline(user: User, reference: str, reason: str) -> dict[str, Any]:
     if not reason:
         raise InvalidInput("reason", "Skriv hvorfor I afviser borgeren – borgeren ser begrundelsen.",
                            "Say why you decline the citizen – the citizen sees the reason.")
-    if len(reason) > MAX_REASON_CHARS:
-        raise InvalidInput("reason", f"Begrundelsen må højst være {MAX_REASON_CHARS} tegn.",
-                           f"The reason may be at most {MAX_REASON_CHARS} characters.")
+    collect(_reason_too_long(reason))
     return await _transition(user, reference, "decline", reason)
 
 

@@ -37,6 +37,6 @@ class Enrolment(Table):
     ended_at = Timestamptz(null=True, default=None)
     first_contact_by = Date(null=True, default=None,
                             help_text="The provider's promise at the time of choosing: first contact by this date "
-                                      "(first_contact_days working days after the choice, weekends skipped)")
+                                      "(first_contact_days working days after the choice: weekends and Danish holidays skipped)")
     switched_from = Integer(null=True, default=None,
                             help_text="Id of the enrolment this one replaced when the citizen switched provider")

@@ -81,6 +81,10 @@ class FormErrors:
         """The ids of the fields with an error."""
         return list(self._items)
 
+    def every(self) -> tuple[InvalidInput, ...]:
+        """The errors themselves, in order."""
+        return tuple(self._items.values())
+
     def summary(self, lang: str = "da") -> list[tuple[str, str]]:
         """(field id, message) for the error summary."""
         return [(f, e.message(lang)) for f, e in self._items.items()]
@@ -99,6 +103,10 @@ class FormInvalid(InvalidInput):
         first_en = errors.summary("en")[0] if errors else ("form", "The form is not filled in correctly.")
         super().__init__(first[0], first[1], first_en[1])
         self.errors = errors
+
+    @property
+    def every(self) -> tuple[InvalidInput, ...]:
+        return self.errors.every() or (self,)
 
 
 # -- small parsers -----------------------------------------------------------------------------------

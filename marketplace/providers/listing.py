@@ -6,6 +6,7 @@ capacity and contact, and freshness (confirming the listing).
     state = await editor_state(user)                      # what /provider/listing edits
     draft = await save_draft(user, content, base_id=…, version=…, submit=False)
     await submit_revision(user, revision_id=…, version=…)
+    await withdraw_revision(user, revision_id=…, version=…)   # submitted → draft, before the decision
     await update_capacity(user, values, revision_id=…, version=…, confirm=False)
     await confirm_listing(user)
     rows = await stale_providers()                        # for the authority
@@ -22,8 +23,9 @@ Revisions, from the provider's side (the model is in `tables.py`):
   draft creates one (number = highest + 1) from the form, which starts from the newest rejected
   revision when that is the newest of all ("edit again after a rejection"), else from the public
   (approved) revision. A rejected revision itself is never changed: it stays what was decided on.
-- **submitted** — at most one; locked for the provider until the authority decides it. Submitting
-  changes nothing in search: the approved revision stays public until a newer one is approved.
+- **submitted** — at most one; locked for the provider until the authority decides it, or until the
+  provider withdraws it (back to draft, to edit and submit again). Submitting changes nothing in
+  search: the approved revision stays public until a newer one is approved.
 - **approved** — the public one. Only the exempt fields below change in place.
 
 Optimistic concurrency: the editor and the capacity form carry the id and `version` of the revision
@@ -87,6 +89,10 @@ STALE_EN = ("The listing has changed since you opened the page – by a colleagu
             "were not saved. What you typed is still in the form: check it and save again.")
 LOCKED_DA = "Jeres ændringer er sendt til godkendelse og kan ikke redigeres, før myndigheden har behandlet dem."
 LOCKED_EN = "Your changes have been sent for approval and cannot be edited until the authority has decided them."
+NOT_WAITING_DA = ("Versionen venter ikke længere på godkendelse – myndigheden har måske netop behandlet den. "
+                  "Se status på jeres forside.")
+NOT_WAITING_EN = ("The revision is no longer waiting for approval – the authority may just have decided it. "
+                  "See the status on your overview.")
 NOT_PUBLIC_DA = "Jeres opslag er ikke godkendt endnu. Indtil da angiver I kapacitet og kontakt i selve opslaget."
 NOT_PUBLIC_EN = "Your listing has not been approved yet. Until then you set capacity and contact in the listing itself."
 NOTHING_TO_CONFIRM_DA = "Der er endnu ikke et offentligt opslag at bekræfte. Send jeres opslag til godkendelse først."
@@ -495,6 +501,29 @@ async def submit_revision(user: User, *, revision_id: int | None, version: int |
             .where(ListingRevision.provider == pid, ListingRevision.status == Status.approved).first()
         )
         return await _submit(user, draft, draft["version"], public)
+
+
+async def withdraw_revision(user: User, *, revision_id: int | None, version: int | None) -> dict[str, Any]:
+    """Take the member's submitted revision back before the authority decides it (submitted → draft,
+    `submitted_at` cleared, version bumped, so a decision made on the old version is refused), audited.
+    The provider can then edit it and submit it again; the public listing does not change. Raises
+    Conflict (decided or changed meanwhile), Forbidden (another provider's revision), NotFound."""
+    pid = own_provider_id(user)
+    async with write_transaction():
+        revision = await _owned_revision(revision_id, pid)
+        if revision is None:
+            raise NotFound("Der er ingen version til godkendelse at trække tilbage.",
+                           "There is no revision waiting for approval to withdraw.")
+        if revision["status"] != Status.submitted or version is None:
+            raise Conflict(NOT_WAITING_DA, NOT_WAITING_EN)
+        await _update_at_version(revision["id"], Status.submitted, version,
+                                 {"status": Status.draft, "submitted_at": None})
+        await audit.record(user, "revision.withdraw", "listing_revision", revision["id"],
+                           before={"status": "submitted", "version": version, "submitted_at": revision["submitted_at"]},
+                           after={"status": "draft", "version": version + 1, "number": revision["number"],
+                                  "provider": pid})
+        # No outbox event: the public (approved) revision and the provider are unchanged.
+    return {**revision, "status": Status.draft.value, "submitted_at": None, "version": version + 1}
 
 
 # -- capacity, contact and confirmation --------------------------------------------------------------

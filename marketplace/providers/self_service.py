@@ -40,7 +40,8 @@ from marketplace.web.i18n import lang_of
 
 NOTICES = {  # ?done=… after a redirect → the text key of the success message
     "registered": "pa.done.registered", "saved": "pa.done.saved", "submitted": "pa.done.submitted",
-    "confirmed": "pa.done.confirmed", "capacity": "pa.done.capacity", "capacity_confirmed": "pa.done.capacity_confirmed",
+    "confirmed": "pa.done.confirmed", "withdrawn": "pa.done.withdrawn", "capacity": "pa.done.capacity",
+    "capacity_confirmed": "pa.done.capacity_confirmed",
 }
 
 
@@ -48,6 +49,12 @@ async def _raw(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
     """The submitted form as name → every value."""
     form = await request.form()
     return {key: [str(v) for v in form.getall(key)] for key in form.keys()}
+
+
+def _posted_revision(raw: dict[str, list[str]]) -> dict[str, int | None]:
+    """The revision id and version a form was built from (its hidden fields)."""
+    return {"revision_id": forms.int_or_none(forms.first(raw, "revision_id")),
+            "version": forms.int_or_none(forms.first(raw, "version"))}
 
 
 def _errors_context(errors: FormErrors | None, lang: str) -> dict[str, Any]:
@@ -168,7 +175,7 @@ class ProviderAreaController(Controller):
         raw = await _raw(request)
         lang = lang_of(request)
         values = forms.listing_values_from_form(raw)
-        posted = (forms.int_or_none(forms.first(raw, "revision_id")), forms.int_or_none(forms.first(raw, "version")))
+        posted = tuple(_posted_revision(raw).values())
         submit = forms.first(raw, "action") == "submit"
         state = await listing.editor_state(current_user)
         content, errors = forms.validate_listing(values, exempt_fields=state.exempt_fields)
@@ -190,13 +197,22 @@ class ProviderAreaController(Controller):
         """Send the saved draft for approval; an incomplete draft is shown in the editor with its errors."""
         raw = await _raw(request)
         try:
-            await listing.submit_revision(current_user, revision_id=forms.int_or_none(forms.first(raw, "revision_id")),
-                                          version=forms.int_or_none(forms.first(raw, "version")))
+            await listing.submit_revision(current_user, **_posted_revision(raw))
         except FormInvalid as exc:
             return await _editor_page(request, current_user, errors=exc.errors, status=400)
         except Conflict as exc:
             return await _overview_page(request, current_user, problem=exc.message(lang_of(request)), status=409)
         return Redirect("/provider?done=submitted", status_code=303)
+
+    @post("/listing/withdraw", name="provider:listing_withdraw")
+    async def withdraw(self, request: Request[Any, Any, Any], current_user: NamedDependency[User]) -> Template | Redirect:
+        """Take the revision waiting for approval back to a draft (before the authority decides it)."""
+        raw = await _raw(request)
+        try:
+            await listing.withdraw_revision(current_user, **_posted_revision(raw))
+        except Conflict as exc:
+            return await _overview_page(request, current_user, problem=exc.message(lang_of(request)), status=409)
+        return Redirect("/provider/listing?done=withdrawn", status_code=303)
 
     @get("/capacity", name="provider:capacity")
     async def capacity_form(self, request: Request[Any, Any, Any], current_user: NamedDependency[User]) -> Template:

@@ -25,6 +25,21 @@ def test_first_contact_counts_working_days_and_skips_weekends(start: date, days:
     assert add_working_days(start, days) == expected
 
 
+@pytest.mark.parametrize(("start", "days", "expected"), [
+    (date(2026, 12, 23), 1, date(2026, 12, 28)),  # juleaftensdag, juledag, anden juledag, the weekend
+    (date(2026, 12, 30), 1, date(2027, 1, 4)),  # nytårsaftensdag, nytårsdag, the weekend
+    (date(2026, 4, 1), 1, date(2026, 4, 7)),  # skærtorsdag, langfredag, the weekend, anden påskedag
+    (date(2026, 5, 13), 1, date(2026, 5, 15)),  # Kristi himmelfartsdag
+    (date(2026, 5, 22), 1, date(2026, 5, 26)),  # the weekend, anden pinsedag
+    (date(2026, 6, 4), 1, date(2026, 6, 8)),  # grundlovsdag (a Friday), the weekend
+    (date(2023, 5, 4), 1, date(2023, 5, 8)),  # store bededag 2023, the weekend
+    (date(2024, 4, 25), 1, date(2024, 4, 26)),  # store bededag was abolished from 2024
+    (date(2026, 4, 30), 1, date(2026, 5, 1)),  # 1 May is a working day by law
+])
+def test_first_contact_skips_danish_holidays(start: date, days: int, expected: date) -> None:
+    assert add_working_days(start, days) == expected
+
+
 # -- the confirm page --------------------------------------------------------------------------------
 async def test_an_anonymous_visitor_is_asked_to_log_in_first(client) -> None:
     provider = await make_provider()
