@@ -2,7 +2,7 @@
 
 Each domain package contributes its controllers; add yours with one line.
 """
-from marketplace.accounts.controllers import LoginPageController
+from marketplace.accounts.controllers import AccountController, LoginPageController
 from marketplace.authority.controllers import AuthorityPageController
 from marketplace.compare.controllers import compare_page
 from marketplace.enrolments.controllers import (
@@ -24,6 +24,7 @@ ROUTE_HANDLERS: list = [
     national_results,  # /api/results/national
     ProviderPageController,
     LoginPageController,
+    AccountController,  # /account/password
     CitizenAccountController,  # /signup, /me, /me/profile
     compare_page,  # /compare
     ChooseController,  # /providers/{slug}/choose

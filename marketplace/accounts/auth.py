@@ -16,18 +16,21 @@ hash). Rate limit: at most `max_per_account` failures per e-mail and `max_per_ad
 client address within `window` (default 5 and 20 per 15 minutes). Each attempt is counted *before*
 its password is checked, so a burst of parallel guesses cannot slip past the limit; a successful
 login clears the failures of its account. Successes and failures are audited.
+
+`PasswordLogin.change_password` gives a logged-in user a new password. The current one is checked
+as a login attempt under the same limits, so a stolen session is no way to guess it.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from marketplace.accounts.passwords import burn_verification, verify_password
+from marketplace.accounts.passwords import burn_verification, check_strength, hash_password, verify_password
 from marketplace.accounts.services import normalise_email
 from marketplace.accounts.tables import LoginAttempt, User
 from marketplace.audit import services as audit
 from marketplace.db import write_transaction
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, InvalidInput, collect
 
 FAILED_DA = "Forkert e-mail eller adgangskode."
 FAILED_EN = "Wrong e-mail or password."
@@ -89,12 +92,7 @@ class PasswordLogin:
         address = (address or "unknown")[:64]
         allowed = await self._reserve_attempt(email, address)
         user = await User.objects().where(User.email == email).first()
-        new_hash: str | None = None
-        ok = False
-        if allowed and user is not None and user.active and user.password_hash:
-            ok, new_hash = await verify_password(user.password_hash, password)
-        else:
-            await burn_verification()
+        ok, new_hash = await self._verify(user, password, allowed)
         if not ok or user is None:
             reason = ("rate_limited" if not allowed else "unknown_user" if user is None else "inactive"
                       if not user.active else "no_password" if not user.password_hash else "wrong_password")
@@ -113,4 +111,54 @@ class PasswordLogin:
                                after={"address": address, "parameters_upgraded": bool(new_hash)})
         if new_hash:
             user.password_hash = new_hash
+        return user
+
+    @staticmethod
+    async def _verify(user: User | None, password: str, allowed: bool) -> tuple[bool, str | None]:
+        """(right, new hash or None) for an attempt already counted; an attempt that cannot succeed
+        (over the limit, unknown or inactive user, no password) costs as much as one that can."""
+        if allowed and user is not None and user.active and user.password_hash:
+            return await verify_password(user.password_hash, password)
+        await burn_verification()
+        return False, None
+
+    async def change_password(self, user: User, *, current: str, new: str, repeat: str, address: str) -> User:
+        """Give a logged-in user a new password. The current one must be right (rate-limited as a
+        login), the new one strong (`check_strength`), different and typed twice alike; every problem
+        is reported at once (InvalidInputs on `current_password`, `new_password`, `new_password_repeat`)
+        and nothing changes. Audited (`password.changed`; `password.change_failed` for a wrong current
+        password). Returns the user with the new hash: sessions started with the old one end at their
+        next request (`sessions.password_fingerprint`), so the caller starts a fresh one."""
+        address = (address or "unknown")[:64]
+        email = normalise_email(user.email)[:254]
+        current_ok, _ = await self._verify(user, current, await self._reserve_attempt(email, address))
+        async with write_transaction():
+            if current_ok:  # as after a successful login: the attempt was not a failure
+                await LoginAttempt.delete().where(LoginAttempt.email == email)
+            else:
+                await audit.record(user, "password.change_failed", "user", user.id,
+                                   after={"address": address, "reason": "wrong_current_password"})
+        problems: list[InvalidInput] = []
+        if not current_ok:
+            problems.append(InvalidInput(
+                "current_password", "Den nuværende adgangskode er forkert. Efter for mange forkerte forsøg skal du "
+                "vente et kvarter.", "The current password is wrong. After too many wrong attempts you must wait "
+                "a quarter of an hour."))
+        try:
+            check_strength(new, email=user.email)
+        except InvalidInput as exc:
+            problems.append(InvalidInput("new_password", exc.da, exc.en))
+        else:
+            if new == current:
+                problems.append(InvalidInput("new_password", "Vælg en anden adgangskode end den nuværende.",
+                                             "Choose a password other than the current one."))
+        if new != repeat:
+            problems.append(InvalidInput("new_password_repeat", "Skriv den samme nye adgangskode to gange.",
+                                         "Type the same new password twice."))
+        collect(*problems)
+        new_hash = await hash_password(new)
+        async with write_transaction():
+            await User.update({User.password_hash: new_hash}).where(User.id == user.id)  # type: ignore[arg-type]
+            await audit.record(user, "password.changed", "user", user.id, after={"address": address})
+        user.password_hash = new_hash
         return user

@@ -1,8 +1,8 @@
-"""Login and logout pages, and the landing page of each role's area (/me, /provider, /authority).
+"""Login and logout pages, and /account/password for any logged-in user.
 
-The areas' landing pages are minimal on purpose: they prove the guards and show who is logged in.
-The engineers who build an area replace its handler here (or drop it from `ROUTE_HANDLERS`) and keep
-`guards=[requires_…]` on their controllers; `area_check` closes the areas in any case.
+The role areas' landing pages live with their domains (/me in enrolments, /provider in providers'
+self-service, /authority in authority), each with `guards=[requires_…]`; `area_check` closes the
+areas in any case.
 """
 from __future__ import annotations
 
@@ -18,12 +18,11 @@ from litestar.response import Redirect, Template
 
 from marketplace.accounts import services
 from marketplace.accounts.auth import LoginFailed, LoginProvider, PasswordLogin
-from marketplace.accounts.guards import (
-    get_current_user, requires_authority, requires_citizen, requires_provider, role_of,
-)
+from marketplace.accounts.guards import get_current_user, requires_login, role_of
+from marketplace.accounts.passwords import MAX_LENGTH
 from marketplace.accounts.sessions import HOME_BY_ROLE, end_session, start_session
 from marketplace.accounts.tables import User
-from marketplace.providers.tables import Provider
+from marketplace.errors import InvalidInput, NotFound, error_context
 from marketplace.web.i18n import lang_of, translate
 
 LOGIN_PROVIDER: LoginProvider = PasswordLogin()
@@ -114,24 +113,43 @@ class LoginPageController(Controller):
         return Redirect("/login?out=1", status_code=303)
 
 
-def _area_page(area: str, user: User, provider_name: str | None = None) -> Template:
-    return Template("pages/area.html", context={"area": area, "user": user, "provider_name": provider_name})
+PASSWORD_FIELDS = ("current_password", "new_password", "new_password_repeat")
 
 
-@get("/me", name="me:home", guards=[requires_citizen], include_in_schema=False)
-async def citizen_home(current_user: NamedDependency[User]) -> Template:
-    """The citizen's own page."""
-    return _area_page("citizen", current_user)
+def _password_page(user: User, *, done: bool = False, errors: dict[str, Any] | None = None,
+                   status: int = 200) -> Template:
+    """The form; `errors` is `error_context` of a refused change."""
+    return Template("pages/account_password.html", status_code=status, context={
+        "user": user, "home": HOME_BY_ROLE.get(role_of(user), "/"), "done": done,
+        **(errors or {"errors": [], "field_errors": {}}),
+    })
 
 
-@get("/provider", name="provider:home", guards=[requires_provider], include_in_schema=False)
-async def provider_home(current_user: NamedDependency[User]) -> Template:
-    """The provider area's front page."""
-    row = await Provider.select(Provider.name).where(Provider.id == current_user.provider).first()
-    return _area_page("provider", current_user, row["name"] if row else None)
+class AccountController(Controller):
+    """/account/password: any logged-in user changes their password (a password login only)."""
 
+    path = "/account"
+    guards = [requires_login]
+    include_in_schema = False
 
-@get("/authority", name="authority:home", guards=[requires_authority], include_in_schema=False)
-async def authority_home(current_user: NamedDependency[User]) -> Template:
-    """The authority's back office front page."""
-    return _area_page("authority", current_user)
+    @get("/password", name="account:password")
+    async def password_form(self, current_user: NamedDependency[User], done: FromQuery[str | None] = None) -> Template:
+        """The form: the current password, the new one twice."""
+        return _password_page(current_user, done=done == "1")
+
+    @post("/password", name="account:password_submit")
+    async def change_password(self, request: Request[Any, Any, Any], current_user: NamedDependency[User]) -> Template | Redirect:
+        """Change it; the passwords are never sent back. The other sessions end, this one is renewed."""
+        if not isinstance(LOGIN_PROVIDER, PasswordLogin):
+            raise NotFound("Adgangskoder skiftes ikke her.", "Passwords are not changed here.")
+        form = await request.form()
+        typed = {name: str(form.get(name) or "")[:MAX_LENGTH + 1] for name in PASSWORD_FIELDS}
+        try:
+            user = await LOGIN_PROVIDER.change_password(
+                current_user, current=typed["current_password"], new=typed["new_password"],
+                repeat=typed["new_password_repeat"], address=client_address(request))
+        except InvalidInput as exc:
+            return _password_page(current_user, errors=error_context(exc, lang_of(request)), status=400)
+        start_session(request, user)
+        return Redirect("/account/password?done=1", status_code=303, cookies=fresh_csrf_cookie(request))
+

@@ -30,7 +30,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from marketplace.accounts.sessions import session_data
+from marketplace.accounts.sessions import password_fingerprint, session_data
 from marketplace.accounts.tables import User
 from marketplace.errors import Forbidden
 from marketplace.web.security import refuse_oversized_body
@@ -59,7 +59,7 @@ def role_of(user: User) -> str:
 
 async def get_current_user(connection: ASGIConnection) -> User | None:
     """The logged-in, active user of this request, or None. Read from the database once per
-    request. A session whose user was deactivated or changed role is ended."""
+    request. A session whose user was deactivated, changed role or changed password is ended."""
     cached = connection.scope.get(_USER, _MISSING)  # type: ignore[call-overload]
     if cached is not _MISSING:
         return cached  # type: ignore[no-any-return]
@@ -68,7 +68,8 @@ async def get_current_user(connection: ASGIConnection) -> User | None:
     user: User | None = None
     if isinstance(uid, int):
         user = await User.objects().where(User.id == uid).first()
-        if user is None or not user.active or role_of(user) != session.get("role"):
+        if (user is None or not user.active or role_of(user) != session.get("role")
+                or session.get("pw") != password_fingerprint(user)):  # the password changed since login
             user = None
             connection.clear_session()
     connection.scope[_USER] = user  # type: ignore[literal-required]

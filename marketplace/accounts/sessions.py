@@ -11,11 +11,14 @@
   The row's `expires_at` is the earlier of the two limits, so the store also refuses it and
   `DatabaseStore.delete_expired()` can purge it.
 - **Logout ends the session** (`end_session`): the row is deleted and the cookie expired.
+- **A new password ends the other sessions**: a session holds a digest of the password hash it was
+  started with (`password_fingerprint`), and one that no longer matches the user is ended.
 - The cookie is HttpOnly, SameSite=Lax, a browser-session cookie (no Max-Age), and Secure when the
   `secure` setting is on or the request came over HTTPS.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -142,9 +145,15 @@ class DatabaseSessionConfig(ServerSideSessionConfig):
     """A session this old (since login) ends, however busy."""
 
 
+def password_fingerprint(user: User) -> str:
+    """A short digest of the user's password hash, kept in the session: when the password changes,
+    every session started with the old one stops matching and is ended (`guards.get_current_user`)."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
 def start_session(connection: ASGIConnection, user: User) -> None:
     """Log `user` in on this connection: the session gets a new id (the old one is deleted) and holds
-    who is logged in. Call after a successful `authenticate`."""
+    who is logged in. Call after a successful `authenticate` (or a password change)."""
     meta: _Meta | None = connection.scope.get(_META)  # type: ignore[assignment]
     if meta is not None:
         meta.rotate = True
@@ -152,6 +161,7 @@ def start_session(connection: ASGIConnection, user: User) -> None:
         "uid": user.id,
         "role": str(getattr(user.role, "value", user.role)),
         "name": user.display_name or user.email,
+        "pw": password_fingerprint(user),
     })
 
 

@@ -94,6 +94,9 @@ MATRIX: list[Route] = [
     Route("POST", "/login", "/login", everyone(400)),  # an empty form
     Route("GET", "/logout", "/logout", everyone(200)),
     Route("POST", "/logout", "/logout", everyone((303, "/login?out=1"))),
+    # every logged-in role: its own password (an empty form is refused, and changes nothing)
+    Route("GET", "/account/password", "/account/password", {**everyone(200), "anonymous": LOGIN}),
+    Route("POST", "/account/password", "/account/password", {**everyone(400), "anonymous": LOGIN}),
     Route("GET", "/signup", "/signup", {"anonymous": 200, "citizen": (302, "/me"), "provider_a": (302, "/provider"),
                                         "provider_b": (302, "/provider"), "authority": (302, "/authority")}),
     Route("POST", "/signup", "/signup", everyone(400)),
@@ -107,6 +110,10 @@ MATRIX: list[Route] = [
     Route("GET", "/me/enrolments/{reference:str}", "/me/enrolments/{enrolment}", citizen()),
     Route("GET", "/me/enrolments/{reference:str}/switch", "/me/enrolments/{enrolment}/switch", citizen()),
     Route("POST", "/me/enrolments/{reference:str}/switch", "/me/enrolments/{enrolment}/switch", citizen(400)),
+    Route("GET", "/me/enrolments/{reference:str}/cancel", "/me/enrolments/{enrolment}/cancel", citizen()),
+    # a too long reason: the owner gets as far as the check (400) and the world's choice stays as it is
+    Route("POST", "/me/enrolments/{reference:str}/cancel", "/me/enrolments/{enrolment}/cancel", citizen(400),
+          data={"reason": "x" * 1001}),
     Route("GET", "/me/enrolments/{reference:str}/review", "/me/enrolments/{enrolment}/review", citizen()),
     Route("POST", "/me/enrolments/{reference:str}/review", "/me/enrolments/{enrolment}/review", citizen(400)),
     Route("POST", "/me/enrolments/{reference:str}/review/edit", "/me/enrolments/{enrolment}/review/edit",
@@ -119,6 +126,7 @@ MATRIX: list[Route] = [
     Route("GET", "/provider/listing", "/provider/listing", providers()),
     Route("POST", "/provider/listing", "/provider/listing", providers(400)),
     Route("POST", "/provider/listing/submit", "/provider/listing/submit", providers(404)),
+    Route("POST", "/provider/listing/withdraw", "/provider/listing/withdraw", providers(404)),
     Route("GET", "/provider/capacity", "/provider/capacity", providers()),
     Route("POST", "/provider/capacity", "/provider/capacity", providers(400)),
     Route("POST", "/provider/confirm", "/provider/confirm", providers((303, "/provider"))),

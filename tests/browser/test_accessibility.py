@@ -33,6 +33,8 @@ def pages_for(role: str, w: World) -> list[tuple[str, int]]:
         ("/?postcode=8000&target_group=dagpenge", 200),
         ("/?q=zzqxw+vvkkj", 200),
         ("/?postcode=12&radius_km=7", 400),
+        ("/?postcode=99&sort=random&page=0", 400),  # several errors at once, one of them without a field
+        ("/?page=90", 200),  # past the last page
         (f"/providers/{a['slug']}", 200),
         (f"/providers/{a['slug']}?target_group=dagpenge&age_band=30-39", 200),
         (f"/compare?ids={a['id']},{b['id']}&postcode=8000", 200),
@@ -47,7 +49,8 @@ def pages_for(role: str, w: World) -> list[tuple[str, int]]:
     if role == "citizen":
         return [*public, ("/me", 200), ("/me/profile", 200), ("/me/enrolments", 200),
                 (f"/me/enrolments/{w.started}", 200), (f"/me/enrolments/{w.started}/review", 200),
-                (f"/me/enrolments/{w.started}/switch", 200),
+                (f"/me/enrolments/{w.started}/switch", 200), (f"/me/enrolments/{w.chosen}", 200),
+                (f"/me/enrolments/{w.chosen}/cancel", 200), ("/account/password", 200),
                 (f"/providers/{b['slug']}/choose?target_group=fleksjob&service=mentor", 200),
                 (f"/providers/{b['slug']}/review", 409), ("/authority", 403), ("/logout", 200)]
     if role == "provider":
