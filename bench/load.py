@@ -9,15 +9,15 @@ Cases:
   search mix      wrk cycles through the mix of bench/mix.py: GET /?… (page), GET /api/providers?…
                   (api), and POST /multi-search with exactly the bodies the portal sends: for the
                   page (raw, a card's fields) and for the API (raw api, every field); page ÷ raw and
-                  api ÷ raw api. The page requests send `Cache-Control: no-cache`, so every one is
-                  searched and rendered (the popular-search cache would otherwise serve the 17
-                  repeated searches); their result cards and form fields come from each worker's
+                  api ÷ raw api. The page and API requests send `Cache-Control: no-cache`, so every
+                  one is searched and rendered (the popular-search cache would otherwise serve the 17
+                  repeated searches); the pages result cards and form fields come from each worker's
                   stores after the first visit (search_form.CardCache, web/fragments.py).
                   Throughput is compared in searches per second: a page is one search, and so is
                   each of the mix's searches on raw Meilisearch, though the one sorted by distance
                   takes it two requests (count, then fetch: 18 requests for the 17 searches)
-  popular search  the same single search over and over, anonymous: served by each worker's
-                  popular-search cache (search/result_cache.py, invalidated by index changes)
+  popular search  the same single search over and over, anonymous, as page and as API: served by each
+                  worker's popular-search cache (search/result_cache.py, invalidated by index changes)
   provider page   GET /providers/{slug} over 200 public providers, anonymous (target ≥ 1,000 req/s), after an
                   uncounted warm-up that fills the workers' page caches (marketplace/providers/page_cache.py)
 
@@ -208,7 +208,8 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
                                         for q in queries for b in q.meili_bodies], n_mix),
             "page": (base, [("GET", f"/{q.path_qs}", {**ENCODING, "Cache-Control": "no-cache"}, None) for q in queries],
                      n_mix),
-            "api": (base, [("GET", f"/api/providers{q.path_qs}", ENCODING, None) for q in queries], n_mix),
+            "api": (base, [("GET", f"/api/providers{q.path_qs}", {**ENCODING, "Cache-Control": "no-cache"}, None)
+                           for q in queries], n_mix),
         },
         "popular search (same request)": {
             "raw": (env.meili.url, [("POST", "/multi-search", meili_h, b.decode()) for b in popular.page_bodies], 1),
@@ -288,13 +289,16 @@ def run(env: BenchEnv, wrk_bin: str, seconds: int, repeats: int, threads: int = 
         print(table)
         print(verdict)
         return f"{table}\n\n{verdict}\n"
-    mix_ratio, pop_ratio = ratio("search mix", "page"), ratio("popular search (same request)", "page")
+    mix_ratio = ratio("search mix", "page")
+    pop_page, pop_api = ratio("popular search (same request)", "page"), ratio("popular search (same request)", "api")
+    pop_ratio = min(pop_page, pop_api)
     prov = mean(results[("provider page", "page")], "rps")
     verdict = (
         f"- search page throughput ÷ raw Meilisearch: **{mix_ratio:.2f}×** (target ≥ {TARGET_MIX_RATIO}: "
         f"{'met' if mix_ratio >= TARGET_MIX_RATIO else 'NOT met'})\n"
-        f"- popular search (same URL) ÷ raw: **{pop_ratio:.2f}×** (target ≥ {TARGET_POPULAR_RATIO:.0f}× through a "
-        f"cache invalidated by index changes, search/result_cache.py; X-Cache MISS counts the pages it did not answer: "
+        f"- popular search (same URL) ÷ raw: page **{pop_page:.2f}×**, API **{pop_api:.2f}×** (target ≥ "
+        f"{TARGET_POPULAR_RATIO:.0f}× through a cache invalidated by index changes, search/result_cache.py; "
+        f"X-Cache MISS counts the answers it did not give: "
         f"{'met' if pop_ratio >= TARGET_POPULAR_RATIO else 'NOT met'})\n"
         f"- provider page: **{prov:.0f} req/s** (target ≥ {TARGET_PROVIDER_RPS}: "
         f"{'met' if prov >= TARGET_PROVIDER_RPS else 'NOT met'})\n"

@@ -60,7 +60,8 @@ def create_app(
     search_cache: bool | None = None,
 ) -> Litestar:
     """Build the portal. `search_cache` (default: with the outbox worker, unless
-    MARKETPLACE_SEARCH_CACHE=0) keeps anonymous visitors' popular searches (search.result_cache);
+    MARKETPLACE_SEARCH_CACHE=0) keeps popular searches: anonymous visitors' pages and the search
+    API's answers (search.result_cache);
     its invalidation relies on this process's worker signalling deliveries."""
     settings = settings or get_settings()
     engine = search_engine or SearchEngine(settings.meili_url or "http://127.0.0.1:7700", settings.meili_master_key,

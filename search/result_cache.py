@@ -1,11 +1,14 @@
 """Rendered answers to popular searches, kept per process, and the index generation that
 invalidates them.
 
-An entry is a rendered search page (HTML, also gzipped once), keyed by what changes it for an
-anonymous visitor: the language and the raw query string (the page repeats the query in its
-pagination and language-switch links). Only responses for visitors without a session are served
-from or stored in the cache: a signed-in visitor's page shows their own header (and the search
-for their profile), so it is always rendered for them and never stored.
+An entry is an answer as it goes out (also gzipped once), keyed by what changes it:
+
+- a search page: the language and the raw query string (the page repeats the query in its
+  pagination and language-switch links). Only responses for visitors without a session are served
+  from or stored in the cache: a signed-in visitor's page shows their own header (and the search
+  for their profile), so it is always rendered for them and never stored;
+- a search API answer (`/api/providers`): `API` and the raw query string. The JSON is the same
+  for everyone and in every language, so every caller shares it.
 
 Invalidation follows the *index*, not the database: a search answer can only change when
 Meilisearch's documents change, and every change reaches Meilisearch through the outbox, whose
@@ -45,7 +48,8 @@ MAX_AGE_SECONDS = 300.0
 MAX_QUERY_BYTES = 400  # longer query strings are answered but not stored
 STATE_KEY = "search_cache"  # where create_app keeps the app's cache (app.state)
 
-CacheKey = tuple[str, bytes]  # (language, raw query string)
+API = "api"  # the first part of an API answer's key (a page's is its language)
+CacheKey = tuple[str, bytes]  # (language or API, raw query string)
 Generation = tuple[int, int]  # (delivery cursor, in-process deliveries seen)
 
 
@@ -56,7 +60,7 @@ def enabled_by_environment() -> bool:
 
 @dataclass(frozen=True, slots=True)
 class CachedAnswer:
-    body: bytes  # UTF-8 HTML
+    body: bytes  # the page's UTF-8 HTML, or the API's JSON
     gzipped: bytes
     generation: Generation
     expires: float  # the cache's clock() after which it is rendered again
@@ -129,10 +133,9 @@ class SearchCache:
         self.hits += 1
         return entry
 
-    def put(self, key: CacheKey, ticket: Generation | None, html: str) -> CachedAnswer:
-        """The cacheable form of a rendered answer; kept only when the generation is what it was
+    def put(self, key: CacheKey, ticket: Generation | None, body: bytes) -> CachedAnswer:
+        """The cacheable form of an encoded answer; kept only when the generation is what it was
         when the search started (`ticket`)."""
-        body = html.encode("utf-8")
         entry = CachedAnswer(body, gzip_bytes(body), ticket or (-1, -1),
                              self.clock() + self.max_age_seconds)
         if ticket is not None and ticket == self.known_generation() and len(key[1]) <= MAX_QUERY_BYTES:

@@ -9,7 +9,8 @@ kept, marketplace.providers.page_cache, so zlib's smaller output at level 6 wins
 responses go through Litestar's compression middleware, which always uses the standard library.)
 A handler that compresses every response itself sets `opt={SKIP_COMPRESSION: True}`: the middleware
 is then not on its route at all (otherwise it sets up a zlib compressor for every response, even one
-it passes through, ≈ 30 µs). Such a handler answers with `html_response`.
+it passes through, ≈ 30 µs). Such a handler answers with `html_response` (a page) or
+`encoded_response` (any media type: the search API's JSON).
 """
 from __future__ import annotations
 
@@ -27,11 +28,18 @@ def gzip_bytes(body: bytes) -> bytes:
     return igzip.compress(body, LEVEL, mtime=0)
 
 
+def encoded_response(request: Request, body: bytes, gzipped: Callable[[], bytes], *, media_type: str,
+                     status_code: int = 200, headers: dict[str, str]) -> Response:
+    """A response from a route that compresses its own responses (SKIP_COMPRESSION): `gzipped()`
+    when the client takes gzip, else `body`. `headers` should say `Vary: Accept-Encoding`."""
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(gzipped(), status_code=status_code, media_type=media_type,
+                        headers={**headers, "Content-Encoding": "gzip"})
+    return Response(body, status_code=status_code, media_type=media_type, headers=headers)
+
+
 def html_response(request: Request, body: bytes, gzipped: Callable[[], bytes], *, status_code: int = 200,
                   headers: dict[str, str]) -> Response:
-    """An HTML page from a route that compresses its own responses (SKIP_COMPRESSION): `gzipped()`
-    when the browser takes gzip, else `body`. `headers` should say `Vary: Accept-Encoding`."""
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(gzipped(), status_code=status_code, media_type=MediaType.HTML,
-                        headers={**headers, "Content-Encoding": "gzip"})
-    return Response(body, status_code=status_code, media_type=MediaType.HTML, headers=headers)
+    """An HTML page from a route that compresses its own responses (see `encoded_response`)."""
+    return encoded_response(request, body, gzipped, media_type=MediaType.HTML, status_code=status_code,
+                            headers=headers)

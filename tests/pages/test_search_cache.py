@@ -146,8 +146,58 @@ async def test_a_delivery_in_this_process_moves_the_generation_once():
     cursor["value"] = 6  # the worker delivered, committed its cursor, then signalled
     cache.delivered.set()
     ticket = await cache.generation()
-    cache.put(("da", b"q=x"), ticket, "<p>svar</p>")
+    cache.put(("da", b"q=x"), ticket, b"<p>svar</p>")
 
     cache.check_seconds = 0  # the next request reads the cursor again
     assert await cache.generation() == ticket == (6, 1)
     assert cache.get(("da", b"q=x"), await cache.generation()) is not None
+
+
+API_SEARCH = "/api/providers?q=Mentorhuset"
+
+
+async def test_a_repeated_api_search_is_shared_until_a_delivered_change(engine):
+    provider = await make_provider(name="Mentorhuset")
+    await index_all(engine)
+    async with portal(engine, worker=True) as (client, cache):
+        first = await client.get(API_SEARCH)
+        second = await client.get(API_SEARCH)
+        assert first.status_code == second.status_code == 200
+        assert (first.headers["x-cache"], second.headers["x-cache"]) == ("MISS", "HIT")
+        assert second.headers["content-type"].startswith("application/json")
+        assert second.headers["content-encoding"] == "gzip" and "Accept-Encoding" in second.headers["vary"]
+        assert second.json() == first.json() and [h["name"] for h in second.json()["hits"]] == ["Mentorhuset"]
+
+        user = await make_user("citizen", name="Citizen Aase")  # the JSON is everybody's: shared with a signed-in caller
+        async with browser(client._transport.app) as citizen:  # type: ignore[attr-defined]
+            assert (await login(citizen, user.email)).status_code in (302, 303)
+            theirs = await citizen.get(API_SEARCH, headers={"Accept-Encoding": "identity"})
+            assert theirs.headers["x-cache"] == "HIT" and "content-encoding" not in theirs.headers
+            assert theirs.json() == first.json()
+
+        await rename(provider["id"], "Mentorhuset Nord")
+        await asyncio.wait_for(cache.delivered.wait(), timeout=30)
+        after = await client.get(API_SEARCH)
+        assert after.headers["x-cache"] == "MISS" and [h["name"] for h in after.json()["hits"]] == ["Mentorhuset Nord"]
+
+
+async def test_an_api_reload_is_searched_again_and_a_bad_search_is_never_stored(engine):
+    async with portal(engine, worker=False) as (client, cache):
+        now = [1000.0]
+        cache.clock = lambda: now[0]  # no cursor check during the test: only the reload can see the change
+        provider = await make_provider(name="Mentorhuset")
+        await index_all(engine)
+        assert (await client.get(API_SEARCH)).headers["x-cache"] == "MISS"
+
+        await rename(provider["id"], "Mentorhuset Vest")
+        await index_all(engine)  # as another process's worker would: only the cursor tells
+        assert [h["name"] for h in (await client.get(API_SEARCH)).json()["hits"]] == ["Mentorhuset"]
+        reload = await client.get(API_SEARCH, headers={"Cache-Control": "no-cache"})
+        assert reload.headers["x-cache"] == "MISS" and [h["name"] for h in reload.json()["hits"]] == ["Mentorhuset Vest"]
+        assert (await client.get(API_SEARCH)).json() == reload.json()
+
+        stored = len(cache)
+        for _ in range(2):
+            bad = await client.get("/api/providers?sort=bogus")
+            assert bad.status_code == 400 and bad.json()["field"] == "sort" and "x-cache" not in bad.headers
+        assert len(cache) == stored
