@@ -7,7 +7,6 @@ import io
 from urllib.parse import urlencode
 from typing import Any, AsyncIterator, Awaitable, Callable
 
-import msgspec
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, Parameter
@@ -21,14 +20,15 @@ from marketplace.outcomes.stats import AGE_BANDS, MIN_COURSES
 from marketplace.reference import LANGUAGES, PROVIDER_TYPES, REGIONS, SERVICES, TARGET_GROUPS
 from marketplace.reference.catalog import CAPACITIES
 from marketplace.providers import page_cache, services
-from marketplace.providers.schemas import PlaceOut, ProviderOut, SearchOut, provider_out
+from marketplace.providers.api_json import search_json
+from marketplace.providers.schemas import ProviderOut, SearchOut, provider_out
 from marketplace.web.compression import SKIP_COMPRESSION, encoded_response, gzip_bytes, html_response
 from marketplace.web.errors import error_responses
 from marketplace.web.i18n import lang_of
 from marketplace.web.search_form import CARD_FIELDS, CARDS, FieldErrors, search_form_context
 from search.client import SearchEngine
 from search.result_cache import API, STATE_KEY as SEARCH_CACHE_STATE, CachedAnswer, CacheKey, Generation, SearchCache
-from search.queries import SORTS, SearchParams, SearchResult, parse_search_params
+from search.queries import SORTS, parse_search_params
 
 
 def query_dict(request: Request) -> dict[str, list[str]]:
@@ -45,16 +45,6 @@ def _one_of(values) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 def _each_of(values) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """OpenAPI: each value of a repeated parameter is one of these (or empty: ignored)."""
     return {"items": {"type": "string", "enum": ["", *(str(v) for v in values)]}}
-
-
-def search_out(result: SearchResult, params: SearchParams) -> SearchOut:
-    place = params.place
-    return SearchOut(
-        hits=[provider_out(h) for h in result.hits], total=result.total, page=result.page,
-        per_page=result.per_page, pages=result.pages, facets=result.facets,
-        place=PlaceOut(place.municipality, place.lat, place.lon, place.label) if place else None,
-        covering_total=result.covering_total,
-    )
 
 
 def _json(request: Request, entry: CachedAnswer, state: str) -> Response:
@@ -114,7 +104,7 @@ class ProviderApiController(Controller):
             if entry is not None:
                 return _json(request, entry, "HIT")
         params = parse_search_params(query_dict(request))
-        body = msgspec.json.encode(search_out(await services.search_providers(search_engine, params), params))
+        body = search_json(await services.search_providers(search_engine, params, light=True), params)
         if cache is not None:
             return _json(request, cache.put(key, ticket, body), "MISS")
         return encoded_response(request, body, lambda: gzip_bytes(body), media_type=MediaType.JSON,
