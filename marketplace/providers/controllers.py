@@ -23,7 +23,7 @@ from marketplace.providers import page_cache, services
 from marketplace.providers.api_json import search_json
 from marketplace.providers.schemas import ProviderOut, SearchOut, provider_out
 from marketplace.web.compression import SKIP_COMPRESSION, encoded_response, gzip_bytes, html_response
-from marketplace.web.errors import error_responses
+from marketplace.web.errors import EXPLAIN_INVALID, error_responses
 from marketplace.web.i18n import lang_of
 from marketplace.web.search_form import CARD_FIELDS, CARDS, FieldErrors, search_form_context
 from search.client import SearchEngine
@@ -63,7 +63,8 @@ class ProviderApiController(Controller):
     tags = ["Providers / Aktører"]
 
     @get("/", name="api:providers:search", summary="Search approved providers",
-         responses=error_responses(400, 503), opt={SKIP_COMPRESSION: True})
+         responses=error_responses(400, 503),
+         opt={SKIP_COMPRESSION: True, EXPLAIN_INVALID: lambda request: parse_search_params(query_dict(request))})
     async def search(
         self,
         request: Request,
@@ -93,7 +94,8 @@ class ProviderApiController(Controller):
         page: int | None = Parameter(default=None, ge=1, le=100, description="Page number, from 1"),
         per_page: int | None = Parameter(default=None, ge=1, le=100, description="Hits per page (default 20)"),
     ) -> Response[SearchOut]:
-        """Search public listings. Bad parameters give 400 with `detail`, `field` and `errors`.
+        """Search public listings. Bad parameters give 400 with `detail`, `field` and `errors` (every
+        bad parameter, in the caller's language, also those the typed parameters below refuse).
         A repeated search is answered from the popular-search cache until the index changes
         (`X-Cache: HIT`); `Cache-Control: no-cache` asks for a fresh answer."""
         cache: SearchCache | None = request.app.state.get(SEARCH_CACHE_STATE)

@@ -38,8 +38,21 @@ def domain_error_handler(request: Request, exc: DomainError) -> Response:
     return _page(request, exc.status_code, title, exc.message(lang))
 
 
+EXPLAIN_INVALID = "explain_invalid"  # a route handler's opt key: its own check of the request (see below)
+
+
 def validation_error_handler(request: Request, exc: ValidationException) -> Response:
-    """Litestar's own parameter validation: name the parameter."""
+    """Litestar's own parameter validation: name the parameter. A route whose handler has its own
+    check of the parameters (`opt={EXPLAIN_INVALID: check}`, `check(request)` raising InvalidInput)
+    answers with that instead: every bad parameter, in the visitor's language, as its handler
+    would have answered had Litestar let the request through. When that check finds nothing wrong,
+    Litestar's answer stands."""
+    explain = request.route_handler.opt.get(EXPLAIN_INVALID)
+    if explain is not None:
+        try:
+            explain(request)
+        except InvalidInput as own:
+            return domain_error_handler(request, own)
     extra = exc.extra if isinstance(exc.extra, list) else []
     field = next((e.get("key") for e in extra if isinstance(e, dict) and e.get("key")), None)
     detail_da = f"Ugyldig værdi for {field}." if field else "Ugyldige parametre."
