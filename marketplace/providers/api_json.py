@@ -6,7 +6,7 @@ the ~3 KB Meilisearch sent, unpacking its details, checking it against ProviderO
 again) was most of the API's own time per search. A hit's JSON depends only on the hit as
 Meilisearch sent it and on what the search adds to it (distance and coverage), so that is its key:
 a changed listing, result or rating is a different hit, and nothing needs invalidating. The answer
-is byte for byte what `msgspec.json.encode(SearchOut(...))` writes (tests/api/test_api_json.py).
+is byte for byte what `msgspec.json.encode(SearchOut(...))` writes from whole hits (tests/api/test_api_json.py).
 """
 from __future__ import annotations
 
@@ -16,22 +16,9 @@ from typing import Any
 
 import msgspec
 
-from marketplace.providers.schemas import PlaceOut, provider_out
+from marketplace.providers.schemas import PlaceOut, SearchOut, provider_out
 from search.documents import unpack
 from search.queries import SearchParams, SearchResult
-
-
-class SearchOutJson(msgspec.Struct, kw_only=True):
-    """SearchOut with its hits already encoded: the same fields in the same order (so the same JSON)."""
-
-    hits: list[msgspec.Raw]
-    total: int
-    page: int
-    per_page: int
-    pages: int
-    facets: dict[str, dict[str, int]]
-    place: PlaceOut | None = None
-    covering_total: int | None = None
 
 
 class HitJson:
@@ -73,7 +60,9 @@ HIT_JSON = HitJson()
 def search_json(result: SearchResult, params: SearchParams, hit_json: HitJson | None = None) -> bytes:
     """The API's answer for a light search result (search(…, light=True)), encoded."""
     place = params.place
-    return msgspec.json.encode(SearchOutJson(
+    # SearchOut itself, its hits already encoded: msgspec writes a Raw as it is (a Struct does not
+    # check its fields' types when built), so the JSON is SearchOut's, field for field.
+    return msgspec.json.encode(SearchOut(  # type: ignore[arg-type]
         hits=(HIT_JSON if hit_json is None else hit_json).encoded(result.hits, result.sources), total=result.total, page=result.page,
         per_page=result.per_page, pages=result.pages, facets=result.facets,
         place=PlaceOut(place.municipality, place.lat, place.lon, place.label) if place else None,
